@@ -1,0 +1,316 @@
+package processor
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// extractCases are the decoys and reject reasons; each is also a fuzz seed, and
+// each is checked against encoding/json (refExtract) as well as its expectation.
+var extractCases = []struct {
+	name string
+	line string
+	uid  string
+	ts   int64
+	r    Reason
+}{
+	{"plain", `{"uid":"abc","ts":1468244340}`, "abc", 1468244340, Accepted},
+	{"ts first", `{"ts":1468244340,"uid":"abc"}`, "abc", 1468244340, Accepted},
+	{"keys before", `{"a":1,"b":[true,false,null],"c":{"d":"e"},"uid":"u","ts":5}`, "u", 5, Accepted},
+	{"ts digit string", `{"uid":"u","ts":"1468244340"}`, "u", 1468244340, Accepted},
+	{"ts digit string leading zeros", `{"uid":"u","ts":"0001468244340"}`, "u", 1468244340, Accepted},
+	{"ts escaped digits", `{"uid":"u","ts":"\u0031\u0032"}`, "u", 12, Accepted},
+	{"ts zero", `{"uid":"u","ts":0}`, "u", 0, Accepted},
+	{"ts max", `{"uid":"u","ts":253402300799}`, "u", 253402300799, Accepted},
+	{"ts max string", `{"uid":"u","ts":"253402300799"}`, "u", 253402300799, Accepted},
+	{"CRLF", "{\"uid\":\"u\",\"ts\":1}\r", "u", 1, Accepted},
+	{"whitespace everywhere", " \t{ \"uid\" :\r\n\"u\" , \"ts\"\t: 7 , \"x\" : [ 1 , { } , [ ] ] }\r\n ", "u", 7, Accepted},
+	{"nested decoys", `{"x":{"uid":"no","ts":1},"uid":"yes","y":[{"uid":"no","ts":2}],"ts":3,"z":{"a":{"ts":4}}}`, "yes", 3, Accepted},
+	{"decoys only", `{"x":{"uid":"no","ts":1},"y":[{"uid":"no"}]}`, "", 0, MissingUID},
+	{"decoy ts only", `{"uid":"u","x":{"ts":1}}`, "", 0, MissingTS},
+	{"escaped uid key", `{"u\u0069d":"u","ts":1}`, "u", 1, Accepted},
+	{"escaped ts key", `{"uid":"u","\u0074\u0073":1}`, "u", 1, Accepted},
+	{"fully escaped uid key", `{"\u0075\u0069\u0064":"u","ts":1}`, "u", 1, Accepted},
+	{"escaped decoy key nested", `{"x":{"u\u0069d":"no"},"ts":1}`, "", 0, MissingUID},
+	{"key with other escape", `{"u\"id":"no","ts":1}`, "", 0, MissingUID},
+	{"duplicate uid last wins", `{"uid":"first","ts":1,"uid":"second"}`, "second", 1, Accepted},
+	{"duplicate ts last wins", `{"uid":"u","ts":1,"ts":2}`, "u", 2, Accepted},
+	{"duplicate uid last bad", `{"uid":"first","ts":1,"uid":5}`, "", 0, MissingUID},
+	{"duplicate ts last bad", `{"uid":"u","ts":1,"ts":-1}`, "", 0, BadTS},
+	{"duplicate escaped key wins", `{"uid":"a","u\u0069d":"b","ts":1}`, "b", 1, Accepted},
+	{"uid escapes", `{"uid":"a\"b\\c\/d\n\u00e9","ts":1}`, "a\"b\\c/d\né", 1, Accepted},
+	{"uid lone surrogate", `{"uid":"\ud800","ts":1}`, "\uFFFD", 1, Accepted},
+	{"uid surrogate pair", `{"uid":"\ud83d\ude00","ts":1}`, "😀", 1, Accepted},
+	{"uid invalid utf8", "{\"uid\":\"a\xffb\",\"ts\":1}", "a\uFFFDb", 1, Accepted},
+	{"uid cyrillic", `{"uid":"пользователь","ts":1}`, "пользователь", 1, Accepted},
+	{"uid escaped NUL", `{"uid":"\u0000","ts":1}`, "\x00", 1, Accepted},
+	{"uid empty", `{"uid":"","ts":1}`, "", 0, MissingUID},
+	{"uid null", `{"uid":null,"ts":1}`, "", 0, MissingUID},
+	{"uid number", `{"uid":123,"ts":1}`, "", 0, MissingUID},
+	{"uid object", `{"uid":{"id":"u"},"ts":1}`, "", 0, MissingUID},
+	{"uid array", `{"uid":["u"],"ts":1}`, "", 0, MissingUID},
+	{"uid true", `{"uid":true,"ts":1}`, "", 0, MissingUID},
+	{"uid missing", `{"ts":1}`, "", 0, MissingUID},
+	{"uid missing beats bad ts", `{"ts":"x"}`, "", 0, MissingUID},
+	{"empty object", `{}`, "", 0, MissingUID},
+	{"ts missing", `{"uid":"u"}`, "", 0, MissingTS},
+	{"ts negative", `{"uid":"u","ts":-1}`, "", 0, BadTS},
+	{"ts negative zero", `{"uid":"u","ts":-0}`, "", 0, BadTS},
+	{"ts float", `{"uid":"u","ts":1468244340.5}`, "", 0, BadTS},
+	{"ts float zero fraction", `{"uid":"u","ts":1468244340.0}`, "", 0, BadTS},
+	{"ts exponent", `{"uid":"u","ts":1e9}`, "", 0, BadTS},
+	{"ts exponent upper", `{"uid":"u","ts":1E9}`, "", 0, BadTS},
+	{"ts true", `{"uid":"u","ts":true}`, "", 0, BadTS},
+	{"ts null", `{"uid":"u","ts":null}`, "", 0, BadTS},
+	{"ts object", `{"uid":"u","ts":{"s":1}}`, "", 0, BadTS},
+	{"ts array", `{"uid":"u","ts":[1]}`, "", 0, BadTS},
+	{"ts out of range", `{"uid":"u","ts":253402300800}`, "", 0, BadTS},
+	{"ts out of range string", `{"uid":"u","ts":"253402300800"}`, "", 0, BadTS},
+	{"ts overflows int64", `{"uid":"u","ts":99999999999999999999999}`, "", 0, BadTS},
+	{"ts overflows uint64 string", `{"uid":"u","ts":"18446744073709551616"}`, "", 0, BadTS},
+	{"ts empty string", `{"uid":"u","ts":""}`, "", 0, BadTS},
+	{"ts string space", `{"uid":"u","ts":" 12"}`, "", 0, BadTS},
+	{"ts string sign", `{"uid":"u","ts":"+12"}`, "", 0, BadTS},
+	{"ts string float", `{"uid":"u","ts":"12.0"}`, "", 0, BadTS},
+	{"ts string escaped letter", `{"uid":"u","ts":"1\u0041"}`, "", 0, BadTS},
+	{"ts string escape newline", `{"uid":"u","ts":"1\n"}`, "", 0, BadTS},
+
+	{"empty line", ``, "", 0, Malformed},
+	{"only whitespace", " \r", "", 0, Malformed},
+	{"null", `null`, "", 0, Malformed},
+	{"array", `[]`, "", 0, Malformed},
+	{"string", `"x"`, "", 0, Malformed},
+	{"number", `1`, "", 0, Malformed},
+	{"true", `true`, "", 0, Malformed},
+	{"truncated", `{"uid":"a","ts":1,"x":[1,2`, "", 0, Malformed},
+	{"truncated in string", `{"uid":"a","ts":1,"x":"abc`, "", 0, Malformed},
+	{"truncated after escape", `{"uid":"a","ts":1,"x":"abc\`, "", 0, Malformed},
+	{"truncated key", `{"uid":"a","ts":1,"x`, "", 0, Malformed},
+	{"unclosed object", `{"uid":"a","ts":1`, "", 0, Malformed},
+	{"unclosed nested", `{"uid":"a","ts":1,"x":{}`, "", 0, Malformed},
+	{"trailing garbage", `{"uid":"a","ts":1}x`, "", 0, Malformed},
+	{"trailing brace", `{"uid":"a","ts":1}}`, "", 0, Malformed},
+	{"two objects", `{"uid":"a","ts":1}{"uid":"a","ts":1}`, "", 0, Malformed},
+	{"trailing comma", `{"uid":"a","ts":1,}`, "", 0, Malformed},
+	{"trailing comma array", `{"uid":"a","ts":1,"x":[1,]}`, "", 0, Malformed},
+	{"leading comma", `{,"uid":"a","ts":1}`, "", 0, Malformed},
+	{"missing colon", `{"uid" "a","ts":1}`, "", 0, Malformed},
+	{"missing comma", `{"uid":"a" "ts":1}`, "", 0, Malformed},
+	{"bare key", `{uid:"a","ts":1}`, "", 0, Malformed},
+	{"single quotes", `{'uid':'a','ts':1}`, "", 0, Malformed},
+	{"mismatched brackets", `{"uid":"a","ts":1,"x":[1}]}`, "", 0, Malformed},
+	{"mismatched braces", `{"uid":"a","ts":1,"x":{"a":1]}`, "", 0, Malformed},
+	{"array value as key", `{"uid":"a","ts":1,"x":{1:2}}`, "", 0, Malformed},
+	{"key without value", `{"uid":"a","ts":1,"x"}`, "", 0, Malformed},
+	{"bad escape", `{"uid":"a","ts":1,"x":"\x"}`, "", 0, Malformed},
+	{"bad unicode escape", `{"uid":"a","ts":1,"x":"\u12g4"}`, "", 0, Malformed},
+	{"short unicode escape", `{"uid":"a","ts":1,"x":"\u12"}`, "", 0, Malformed},
+	{"escape outside string", `{"uid":"a","ts":1,\"x":1}`, "", 0, Malformed},
+	{"raw newline in string", "{\"uid\":\"a\nb\",\"ts\":1}", "", 0, Malformed},
+	{"raw tab in string", "{\"uid\":\"a\",\"ts\":1,\"x\":\"\t\"}", "", 0, Malformed},
+	{"raw NUL in key", "{\"uid\":\"a\",\"ts\":1,\"\x00\":1}", "", 0, Malformed},
+	{"control outside string", "{\"uid\":\"a\",\"ts\":1\x01}", "", 0, Malformed},
+	{"leading zero", `{"uid":"a","ts":01}`, "", 0, Malformed},
+	{"leading zero nested", `{"uid":"a","ts":1,"x":-012}`, "", 0, Malformed},
+	{"plus sign", `{"uid":"a","ts":+1}`, "", 0, Malformed},
+	{"bare minus", `{"uid":"a","ts":1,"x":-}`, "", 0, Malformed},
+	{"dot without digits", `{"uid":"a","ts":1,"x":1.}`, "", 0, Malformed},
+	{"dot first", `{"uid":"a","ts":1,"x":.5}`, "", 0, Malformed},
+	{"exponent without digits", `{"uid":"a","ts":1,"x":1e}`, "", 0, Malformed},
+	{"exponent sign without digits", `{"uid":"a","ts":1,"x":1e+}`, "", 0, Malformed},
+	{"hex number", `{"uid":"a","ts":1,"x":0x10}`, "", 0, Malformed},
+	{"NaN", `{"uid":"a","ts":1,"x":NaN}`, "", 0, Malformed},
+	{"bad literal", `{"uid":"a","ts":1,"x":tru}`, "", 0, Malformed},
+	{"bad literal case", `{"uid":"a","ts":1,"x":True}`, "", 0, Malformed},
+	{"literal prefix", `{"uid":"a","ts":1,"x":nullx}`, "", 0, Malformed},
+	{"BOM", "\xef\xbb\xbf{\"uid\":\"a\",\"ts\":1}", "", 0, Malformed},
+	{"vertical tab is not space", "{\"uid\":\"a\",\"ts\":1}\v", "", 0, Malformed},
+	{"NBSP is not space", "{\"uid\":\"a\",\"ts\":1}\u00a0", "", 0, Malformed},
+	{"valid numbers nested", `{"uid":"a","ts":1,"x":[0,-0,1.5,-1.5e-3,2E+10,0.0e0,-0.1E1]}`, "a", 1, Accepted},
+	{"escapes nested", `{"uid":"a","ts":1,"x":"\"\\\/\b\f\n\r\t\u0041\uFFFF\\"}`, "a", 1, Accepted},
+	{"backslash runs", `{"x":"\\\\\\\"\\","uid":"a","ts":1}`, "a", 1, Accepted},
+	{"quote in key", `{"a\"uid":1,"uid":"a","ts":1}`, "a", 1, Accepted},
+	{"decoy in string", `{"x":"\"uid\":\"no\",\"ts\":1","uid":"yes","ts":2}`, "yes", 2, Accepted},
+	{"DEL in string", "{\"uid\":\"a\x7f\",\"ts\":1}", "a\x7f", 1, Accepted},
+}
+
+func TestExtract(t *testing.T) {
+	var x Extractor
+	for _, tc := range extractCases {
+		t.Run(tc.name, func(t *testing.T) {
+			uid, ts, r := x.Extract([]byte(tc.line))
+			if r != tc.r || string(uid) != tc.uid || ts != tc.ts {
+				t.Errorf("Extract(%q) = %q, %d, %v; want %q, %d, %v", tc.line, uid, ts, r, tc.uid, tc.ts, tc.r)
+			}
+			// The table must say what encoding/json says.
+			if ruid, rts, rr := refExtract([]byte(tc.line)); rr != tc.r || ruid != tc.uid || rts != tc.ts {
+				t.Errorf("encoding/json on %q: %q, %d, %v; table says %q, %d, %v", tc.line, ruid, rts, rr, tc.uid, tc.ts, tc.r)
+			}
+		})
+	}
+}
+
+// TestExtractDepth checks encoding/json's nesting limit: 10000 levels, the
+// top-level object included, are fine; one more is malformed.
+func TestExtractDepth(t *testing.T) {
+	nest := func(levels int, open, close string) string {
+		return `{"uid":"a","ts":1,"x":` + strings.Repeat(open, levels-1) + "1" + strings.Repeat(close, levels-1) + `}`
+	}
+	var x Extractor
+	for _, tc := range []struct {
+		name string
+		line string
+		r    Reason
+	}{
+		{"arrays at limit", nest(10000, "[", "]"), Accepted},
+		{"arrays past limit", nest(10001, "[", "]"), Malformed},
+		{"objects at limit", nest(10000, `{"a":`, "}"), Accepted},
+		{"objects past limit", nest(10001, `{"a":`, "}"), Malformed},
+		{"unbalanced deep", `{"x":` + strings.Repeat("[", 9000) + `}`, Malformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, _, r := x.Extract([]byte(tc.line)); r != tc.r {
+				t.Errorf("Extract = %v, want %v", r, tc.r)
+			}
+			if _, _, r := refExtract([]byte(tc.line)); r != tc.r {
+				t.Errorf("encoding/json says %v, want %v", r, tc.r)
+			}
+		})
+	}
+}
+
+// TestExtractChallengeFrames checks generated frames against encoding/json.
+func TestExtractChallengeFrames(t *testing.T) {
+	var x Extractor
+	for i, f := range challengeFrames(t, 1, 2000) {
+		uid, ts, r := x.Extract(f)
+		wuid, wts, wr := refExtract(f)
+		if r != Accepted || r != wr || string(uid) != wuid || ts != wts {
+			t.Fatalf("frame %d: Extract = %q, %d, %v; encoding/json says %q, %d, %v\n%s", i, uid, ts, r, wuid, wts, wr, f)
+		}
+	}
+}
+
+// TestExtractTruncated cuts challenge frames at every length: only the whole
+// frame (and the frame less its trailing "\r") is valid.
+func TestExtractTruncated(t *testing.T) {
+	var x Extractor
+	for _, f := range challengeFrames(t, 2, 20) {
+		for n := range len(f) {
+			line := f[:n]
+			_, _, r := x.Extract(line)
+			if _, _, want := refExtract(line); r != want {
+				t.Fatalf("Extract(%q) = %v, encoding/json says %v", line, r, want)
+			}
+		}
+	}
+}
+
+// TestExtractMutated flips, drops and inserts bytes of challenge frames, at
+// block boundaries too, and compares with encoding/json.
+func TestExtractMutated(t *testing.T) {
+	var x Extractor
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []byte(`"\{}[]:,0-.eE tfn` + "\x00\x1f\r\n")
+	for _, f := range challengeFrames(t, 3, 200) {
+		for range 200 {
+			line := bytes.Clone(f)
+			for range 1 + rng.IntN(3) {
+				i := rng.IntN(len(line))
+				switch c := special[rng.IntN(len(special))]; rng.IntN(3) {
+				case 0:
+					line[i] = c
+				case 1:
+					line = append(line[:i], line[i+1:]...)
+				default:
+					line = append(line[:i], append([]byte{c}, line[i:]...)...)
+				}
+			}
+			uid, ts, r := x.Extract(line)
+			wuid, wts, wr := refExtract(line)
+			if r != wr || string(uid) != wuid || ts != wts {
+				t.Fatalf("Extract(%q) = %q, %d, %v; encoding/json says %q, %d, %v", line, uid, ts, r, wuid, wts, wr)
+			}
+		}
+	}
+}
+
+// TestEscapedBytes checks the branchless escape detection against a plain
+// left-to-right scan, on backslash-dense blocks chained through the carry.
+func TestEscapedBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var carry uint64
+		seqEscaped := false
+		for range 4 {
+			bs := rng.Uint64() & rng.Uint64()
+			if rng.IntN(4) == 0 {
+				bs |= rng.Uint64()
+			}
+			var want uint64
+			for k := range 64 {
+				isBS := bs>>k&1 != 0
+				if seqEscaped {
+					want |= 1 << k
+					seqEscaped = false
+				} else if isBS {
+					seqEscaped = true
+				}
+			}
+			if got := escapedBytes(bs, &carry); got != want {
+				t.Fatalf("escapedBytes(%064b) = %064b, want %064b", bs, got, want)
+			}
+			if (carry != 0) != seqEscaped {
+				t.Fatalf("carry after %064b = %d, want %v", bs, carry, seqEscaped)
+			}
+		}
+	}
+}
+
+// TestClassifyWord checks the SWAR byte classes against plain comparisons.
+func TestClassifyWord(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[pos] = byte(c)
+			w := uint64(0)
+			for i := 7; i >= 0; i-- {
+				w = w<<8 | uint64(b[i])
+			}
+			checkClassifyWord(t, w)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x22 | 0x80, 0x5c | 0x80, 0x7f, 0x80, 0xff, 'a'}
+	for range 100000 {
+		w := uint64(0)
+		for range 8 {
+			w = w<<8 | uint64(alphabet[rng.IntN(len(alphabet))])
+		}
+		checkClassifyWord(t, w)
+	}
+}
+
+func checkClassifyWord(t *testing.T, w uint64) {
+	t.Helper()
+	var wantQ, wantBS uint64
+	wantCtl := false
+	for i := range 8 {
+		switch c := byte(w >> (8 * i)); {
+		case c == '"':
+			wantQ |= 1 << i
+		case c == '\\':
+			wantBS |= 1 << i
+		case c < 0x20:
+			wantCtl = true
+		}
+	}
+	if q, bs, ctl := classifyWord(w); q != wantQ || bs != wantBS || (ctl != 0) != wantCtl {
+		t.Fatalf("classifyWord(%#016x) = %08b %08b %x; want %08b %08b %v", w, q, bs, ctl, wantQ, wantBS, wantCtl)
+	}
+}
