@@ -27,18 +27,27 @@ type Sketch struct {
 	// used is false until the first Add or UnmarshalBinary: hll is still
 	// its zero value, which has no encoding.
 	used bool
+	// est caches Estimate until the next Add: a dense estimate sums 2^14
+	// powers of two, about 0.35 ms.
+	est   uint64
+	estOK bool
 }
 
 // Add adds the uid hash h.
 func (s *Sketch) Add(h uint64) {
 	s.hll.InsertHash(h)
-	s.used = true
+	s.used, s.estOK = true, false
 }
 
 // Estimate returns the estimated number of distinct hashes added. It may
 // compact the sparse representation, so it is not safe to call concurrently
 // with anything else.
-func (s *Sketch) Estimate() uint64 { return s.hll.Estimate() }
+func (s *Sketch) Estimate() uint64 {
+	if !s.estOK {
+		s.est, s.estOK = s.hll.Estimate(), true
+	}
+	return s.est
+}
 
 // ErrorBound returns the sketch's relative standard error, about 0.81%.
 func (s *Sketch) ErrorBound() float64 { return sketchErrorBound }
@@ -79,6 +88,6 @@ func (s *Sketch) UnmarshalBinary(data []byte) error {
 	if err := h.UnmarshalBinary(data); err != nil {
 		return fmt.Errorf("state: decode sketch: %w", err)
 	}
-	s.hll, s.used = h, true
+	*s = Sketch{hll: h, used: true}
 	return nil
 }
