@@ -7,14 +7,16 @@ import "math/bits"
 // high bits, with no further mixing. High bits rather than low ones keep
 // AppendTo's output (ordered by home slot) from clustering when it is added to
 // a table of another size. Slot value 0 means empty; the hash 0 is held by a
-// flag instead.
+// flag instead. The table doubles when it is 5/8 full: a busy minute's 45k
+// hashes then sit in 128k slots (1 MiB), which inserts about a third faster
+// than 64k slots at 69% load; linear probing slows sharply past 2/3.
 //
 // The zero value is an empty set ready to use. A Set must not be copied after
 // first use.
 type Set struct {
 	slots   []uint64 // len is 0 or a power of two
 	n       int      // non-zero hashes in slots
-	limit   int      // grow once n reaches it: 3/4 of len(slots)
+	limit   int      // grow once n reaches it: 5/8 of len(slots)
 	shift   uint8    // 64 - log2(len(slots))
 	hasZero bool
 }
@@ -111,7 +113,7 @@ func (s *Set) grow() {
 	size := max(2*len(s.slots), minSlots)
 	old := s.slots
 	s.slots = make([]uint64, size)
-	s.limit = size / 4 * 3
+	s.limit = size / 8 * 5
 	s.shift = uint8(64 - bits.TrailingZeros(uint(size)))
 	mask := uint64(size - 1)
 	for _, h := range old {
