@@ -7,7 +7,8 @@ package state
 //
 // The zero value is an empty exact aggregate. Window instances come and go
 // every minute: Reset one instead of making a new one, and the next window
-// inserts into the old one's table without growing it.
+// inserts into the old one's table without growing it. An Agg is not safe for
+// concurrent use.
 type Agg struct {
 	// Frames counts the frames added; Late counts those of them added late
 	// (after the window's final result). Both are totals since the window

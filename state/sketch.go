@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/axiomhq/hyperloglog"
 )
@@ -13,7 +12,7 @@ const SketchPrecision = 14
 
 // sketchErrorBound is the relative standard error of a dense HyperLogLog with
 // 2^SketchPrecision registers, 1.04/sqrt(2^14).
-var sketchErrorBound = 1.04 / math.Sqrt(1<<SketchPrecision)
+const sketchErrorBound = 1.04 / 128
 
 // Sketch estimates the number of distinct uid hashes with HyperLogLog++
 // (github.com/axiomhq/hyperloglog, precision 14). It starts sparse, which is
