@@ -3,7 +3,7 @@ package state
 // Agg is the state of one window instance: how many frames it counted, how
 // many of them late, and its distinct uids, exactly (a Set) or estimated (a
 // Sketch). It also remembers what its changelog has already recorded, so that
-// AppendDelta writes only what changed (see changelog.go).
+// AppendDelta writes only what changed (see Delta).
 //
 // The zero value is an empty exact aggregate. Window instances come and go
 // every minute: Reset one instead of making a new one, and the next window
