@@ -26,6 +26,11 @@
 // comma, a bad escape or number, junk after the object, ...), and write frames
 // that are valid JSON but break the contract (no uid, empty uid, negative ts, ...).
 //
+// For speed, most top-level members of compact frames are copied from a library
+// of 8,192 members drawn once per Generator (their nested decoy timestamps lie
+// near Start); the others, and every member of frames with whitespace, are drawn
+// per frame. About 2 µs of CPU per frame, 1 GB/s (BenchmarkGenerate).
+//
 // Output depends only on the Config. Each frame draws its content and each knob
 // its decision from separate random streams keyed by the seed and the frame's
 // index, so changing one knob changes only what that knob touches: the same seed

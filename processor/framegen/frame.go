@@ -44,8 +44,9 @@ type frameWriter struct {
 	r     rng
 	pool  []byte // users × uidLen hex characters
 	users int
-	uid   []byte // the frame's own uid
-	ts    int64  // the frame's own ts (after any flip)
+	lib   *library // ready-made members; nil while the library itself is built
+	uid   []byte   // the frame's own uid
+	ts    int64    // the frame's own ts (after any flip)
 	space spacing
 }
 
@@ -120,15 +121,9 @@ func (f *frameWriter) after() {
 	}
 }
 
-// open, before and close write the whitespace after '{' or '[', before ':',
-// and before '}' or ']'; only irregular frames have any.
+// open and close write the whitespace after '{' or '[' and before '}' or ']';
+// only irregular frames have any.
 func (f *frameWriter) open() {
-	if f.space == irregular {
-		f.blank()
-	}
-}
-
-func (f *frameWriter) before() {
 	if f.space == irregular {
 		f.blank()
 	}
@@ -153,13 +148,20 @@ func (f *frameWriter) blank() {
 	}
 }
 
+// key writes k, a quoted key followed by its colon, with the frame's spacing.
 func (f *frameWriter) key(k string) {
-	f.b = append(f.b, '"')
-	f.b = append(f.b, k...)
-	f.b = append(f.b, '"')
-	f.before()
-	f.b = append(f.b, ':')
-	f.after()
+	switch f.space {
+	case compact:
+		f.b = append(f.b, k...)
+	case spaced:
+		f.b = append(f.b, k...)
+		f.b = append(f.b, ' ')
+	default:
+		f.b = append(f.b, k[:len(k)-1]...)
+		f.blank()
+		f.b = append(f.b, ':')
+		f.blank()
+	}
 }
 
 func (f *frameWriter) uidMember(n *int, spec *frameSpec) {
@@ -168,11 +170,11 @@ func (f *frameWriter) uidMember(n *int, spec *frameSpec) {
 		return
 	case spec.badUID != "":
 		f.sep(n)
-		f.key("uid")
+		f.key(`"uid":`)
 		f.b = append(f.b, spec.badUID...)
 	default:
 		f.sep(n)
-		f.key("uid")
+		f.key(`"uid":`)
 		f.b = append(f.b, '"')
 		f.b = append(f.b, f.uid...)
 		f.b = append(f.b, '"')
@@ -185,7 +187,7 @@ func (f *frameWriter) tsMember(n *int, spec *frameSpec) {
 		return
 	case spec.badTS != "":
 		f.sep(n)
-		f.key("ts")
+		f.key(`"ts":`)
 		for i := 0; i < len(spec.badTS); i++ {
 			if c := spec.badTS[i]; c == '#' {
 				f.b = strconv.AppendInt(f.b, f.ts, 10)
@@ -195,22 +197,62 @@ func (f *frameWriter) tsMember(n *int, spec *frameSpec) {
 		}
 	case spec.stringTS:
 		f.sep(n)
-		f.key("ts")
+		f.key(`"ts":`)
 		f.b = append(f.b, '"')
 		f.b = strconv.AppendInt(f.b, f.ts, 10)
 		f.b = append(f.b, '"')
 	default:
 		f.sep(n)
-		f.key("ts")
+		f.key(`"ts":`)
 		f.b = strconv.AppendInt(f.b, f.ts, 10)
 	}
 }
 
-// member writes one top-level member other than uid and ts.
+// member writes one top-level member other than uid and ts. Compact frames take
+// most members ready-made from the library: copying is much faster than drawing
+// every token, and the rest still carry decoys near the frame's own ts.
 func (f *frameWriter) member(n *int) {
 	f.sep(n)
+	if f.lib != nil && f.space == compact {
+		x := f.r.next()
+		if x&3 != 0 {
+			f.b = append(f.b, f.lib.member(x>>2)...)
+			return
+		}
+	}
 	f.key(pick(&f.r, topKeys))
 	f.value(1)
+}
+
+// library holds ready-made compact top-level members drawn once per Generator.
+type library struct {
+	data []byte
+	ends []int // member k is data[ends[k-1]:ends[k]]
+}
+
+// libraryMembers is the size of the library: large enough that a frame's
+// members do not repeat in a pattern a parser's branch predictor could learn.
+const libraryMembers = 8192
+
+func newLibrary(f frameWriter) *library {
+	lib := &library{ends: make([]int, 0, libraryMembers)}
+	for range libraryMembers {
+		f.key(pick(&f.r, topKeys))
+		f.value(1)
+		lib.ends = append(lib.ends, len(f.b))
+	}
+	lib.data = f.b
+	return lib
+}
+
+// member returns member x mod the library size.
+func (l *library) member(x uint64) []byte {
+	k := x % uint64(len(l.ends))
+	start := 0
+	if k > 0 {
+		start = l.ends[k-1]
+	}
+	return l.data[start:l.ends[k]]
 }
 
 // value writes a random JSON value; depth counts the enclosing containers.
@@ -352,9 +394,7 @@ func (f *frameWriter) escString() {
 }
 
 func (f *frameWriter) plainString() {
-	f.b = append(f.b, '"')
 	f.b = append(f.b, pick(&f.r, words)...)
-	f.b = append(f.b, '"')
 }
 
 // embeddedFrame writes a string holding the JSON text of another frame's uid and

@@ -10,6 +10,7 @@ import (
 const (
 	streamPlan uint64 = iota + 1
 	streamContent
+	streamLibrary
 )
 
 // Generator produces the lines of one Config, in output order. It is not safe for
@@ -17,14 +18,22 @@ const (
 type Generator struct {
 	cfg   Config
 	pool  []byte // cfg.Users uids, uidLen hex characters each
-	next  int    // index of the next frame to plan
+	lib   *library
+	next  int // index of the next frame to plan
 	queue delayQueue
 }
 
 // New returns a Generator of the lines cfg describes.
 func New(cfg Config) *Generator {
 	cfg = cfg.withDefaults()
-	return &Generator{cfg: cfg, pool: uidPool(cfg.Seed, cfg.Users)}
+	g := &Generator{cfg: cfg, pool: uidPool(cfg.Seed, cfg.Users)}
+	g.lib = newLibrary(frameWriter{
+		r:     streamRNG(cfg.Seed, 0, streamLibrary),
+		pool:  g.pool,
+		users: cfg.Users,
+		ts:    cfg.Start,
+	})
+	return g
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -169,6 +178,7 @@ func (g *Generator) renderPlan(dst []byte, i int, p *plan) []byte {
 		r:     streamRNG(c.Seed, int64(i), streamContent),
 		pool:  g.pool,
 		users: c.Users,
+		lib:   g.lib,
 		ts:    c.eventTS(i),
 	}
 	if p.flipBit >= 0 {

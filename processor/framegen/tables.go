@@ -1,36 +1,40 @@
 package framegen
 
-// The text tables frames are built from. They are written as they appear inside
-// JSON quotes, escapes included, and never modified.
+// The text tables frames are built from, written as they appear in a frame,
+// escapes included, so most of a frame is copied rather than encoded. Never
+// modified.
 
-// topKeys are the other top-level keys. None decodes to "uid" or "ts", but some
-// come close: other cases, extra characters, escapes.
+// topKeys are the other top-level keys, quoted and followed by their colon. None
+// decodes to "uid" or "ts", but some come close: other cases, extra characters,
+// escapes.
 var topKeys = []string{
-	"ip", "lang", "v", "event", "page", "ref", "agent", "geo", "tags", "ab", "sess",
-	"dur", "score", "flags", "msg", "path", "note", "user", "ctx", "items", "meta",
-	"extra", "device", "os", "screen", "q", "cart", "price", "currency", "x", "id",
-	"uuid", "user_id", "userid", "time", "timestamp", "tstamp", "ts_ms", "uid_", "_uid",
-	"uids", "ts_", "_ts", "UID", "Ts", "TS", "Uid", "uid ", " ts", "t s", `u\"id`,
-	`uid\\`, `\u0074s_x`, `\u0075id2`, `\/uid`, "ключ", "время", "пользователь",
+	`"ip":`, `"lang":`, `"v":`, `"event":`, `"page":`, `"ref":`, `"agent":`, `"geo":`, `"tags":`,
+	`"ab":`, `"sess":`, `"dur":`, `"score":`, `"flags":`, `"msg":`, `"path":`, `"note":`,
+	`"user":`, `"ctx":`, `"items":`, `"meta":`, `"extra":`, `"device":`, `"os":`, `"screen":`,
+	`"q":`, `"cart":`, `"price":`, `"currency":`, `"x":`, `"id":`, `"uuid":`, `"user_id":`,
+	`"userid":`, `"time":`, `"timestamp":`, `"tstamp":`, `"ts_ms":`, `"uid_":`, `"_uid":`,
+	`"uids":`, `"ts_":`, `"_ts":`, `"UID":`, `"Ts":`, `"TS":`, `"Uid":`, `"uid ":`, `" ts":`,
+	`"t s":`, `"u\"id":`, `"uid\\":`, `"\u0074s_x":`, `"\u0075id2":`, `"\/uid":`, `"ключ":`,
+	`"время":`, `"пользователь":`,
 }
 
-// nestedKey is a key for nested objects; isUID and isTS mark the names that
-// decode to "uid" or "ts", whose values are decoys.
+// nestedKey is a key for nested objects, quoted and followed by its colon; isUID
+// and isTS mark the names that decode to "uid" or "ts", whose values are decoys.
 type nestedKey struct {
 	k           string
 	isUID, isTS bool
 }
 
 var nestedKeys = []nestedKey{
-	{k: "uid", isUID: true}, {k: "ts", isTS: true},
-	{k: "uid", isUID: true}, {k: "ts", isTS: true},
-	{k: `\u0075id`, isUID: true}, {k: `t\u0073`, isTS: true}, {k: `\u0075\u0069\u0064`, isUID: true},
-	{k: "id"}, {k: "name"}, {k: "value"}, {k: "k"}, {k: "at"}, {k: "when"}, {k: "who"},
-	{k: "user"}, {k: "data"}, {k: "list"}, {k: "child"}, {k: "UID"}, {k: "Ts"}, {k: "текст"},
-	{k: `a\"b`}, {k: `c\\d`}, {k: ""},
+	{k: `"uid":`, isUID: true}, {k: `"ts":`, isTS: true},
+	{k: `"uid":`, isUID: true}, {k: `"ts":`, isTS: true},
+	{k: `"\u0075id":`, isUID: true}, {k: `"t\u0073":`, isTS: true}, {k: `"\u0075\u0069\u0064":`, isUID: true},
+	{k: `"id":`}, {k: `"name":`}, {k: `"value":`}, {k: `"k":`}, {k: `"at":`}, {k: `"when":`}, {k: `"who":`},
+	{k: `"user":`}, {k: `"data":`}, {k: `"list":`}, {k: `"child":`}, {k: `"UID":`}, {k: `"Ts":`}, {k: `"текст":`},
+	{k: `"a\"b":`}, {k: `"c\\d":`}, {k: `"":`},
 }
 
-// escPieces make up escaped strings: every JSON escape, runs of backslashes of
+// escPieces make up the insides of escaped strings: every JSON escape, runs of backslashes of
 // odd and even length (also right before the closing quote), escaped slashes,
 // surrogate pairs, JSON text inside strings, and multi-byte UTF-8.
 var escPieces = []string{
@@ -61,13 +65,13 @@ var escPieces = []string{
 	`}\"]}`,
 }
 
-// words are unescaped string material.
+// words are string values without escapes, quoted.
 var words = []string{
-	"Привет, мир", "Съешь же ещё этих мягких французских булок, да выпей чаю",
-	"Москва", "пользователь", "Ünïcödé ÄÖÜ", "日本語テキスト", "café", "naïve",
-	"uid", "ts", "hello", "world", "headcount", "kafka", "frame", "click", "view",
-	"checkout", "Mozilla/5.0 (X11; Linux x86_64)", "en-US", "ru-RU", "de-CH",
-	"{", "}", "[", "]", ":", ",", "' '", "1468244340", "0", "-1", "true", "null",
+	`"Привет, мир"`, `"Съешь же ещё этих мягких французских булок, да выпей чаю"`, `"Москва"`,
+	`"пользователь"`, `"Ünïcödé ÄÖÜ"`, `"日本語テキスト"`, `"café"`, `"naïve"`, `"uid"`, `"ts"`,
+	`"hello"`, `"world"`, `"headcount"`, `"kafka"`, `"frame"`, `"click"`, `"view"`, `"checkout"`,
+	`"Mozilla/5.0 (X11; Linux x86_64)"`, `"en-US"`, `"ru-RU"`, `"de-CH"`, `"{"`, `"}"`, `"["`,
+	`"]"`, `":"`, `","`, `"' '"`, `"1468244340"`, `"0"`, `"-1"`, `"true"`, `"null"`,
 }
 
 // badUIDs are top-level uid values that break the contract: not a non-empty string.
