@@ -1,0 +1,53 @@
+# headcount: every task a user or CI runs. `make help` lists them.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/headcount
+KAFKA_NODES ?= 1
+FRAMES ?= 200000
+SEED ?= 1
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 5
+# The tests use the 3-node cluster too; point them elsewhere with
+# KAFKA_BOOTSTRAP / KAFKA_CLUSTER_BOOTSTRAP to use brokers of your own.
+export KAFKA_BOOTSTRAP KAFKA_CLUSTER_BOOTSTRAP
+
+.PHONY: help build run test test-unit bench chaos fuzz lint kafka-up kafka-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/headcount
+	$(GO) build -o $(BIN) ./cmd/headcount
+
+run: build kafka-up ## the main job: brings up Kafka, generates FRAMES frames and counts them
+	@mkdir -p .cache
+	./$(BIN) gen --seed $(SEED) --frames $(FRAMES) --delayed 0.1 > .cache/frames.jsonl
+	./$(BIN) count --early 0 --windows minute,hour .cache/frames.jsonl
+
+test: build ## every test: unit, fuzz seeds, integration against real Kafka (started here)
+	$(MAKE) kafka-up KAFKA_NODES=1
+	$(MAKE) kafka-up KAFKA_NODES=3
+	$(GO) test -count=1 -timeout 25m ./...
+
+test-unit: ## the tests that need no broker
+	$(GO) test -count=1 ./processor/... ./state/... ./cmd/...
+
+bench: ## the benchmarks quoted in README.md (medians: pipe through benchstat)
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./processor/... ./state/...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	$(GO) test ./processor -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $${FUZZTIME:-30s}
+	$(GO) test ./state -run '^$$' -fuzz '^FuzzApplyDelta$$' -fuzztime $${FUZZTIME:-30s}
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+kafka-up: ## start a local Apache Kafka (KAFKA_NODES=1 or 3); a no-op when running
+	KAFKA_NODES=$(KAFKA_NODES) integration/kafka/kafka-up.sh
+
+kafka-down: ## stop the local Kafka (KAFKA_NODES=1, 3 or all)
+	KAFKA_NODES=$(KAFKA_NODES) integration/kafka/kafka-down.sh
+
+clean: ## remove build outputs (the Kafka jar cache stays)
+	rm -rf bin .cache
