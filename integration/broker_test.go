@@ -348,8 +348,11 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 			produce("before-1", "before-2")
 
 			t.Cleanup(func() { c.StartNode(t, leader) })
+			began := time.Now()
 			tc.down(c, t, leader)
+			t.Logf("node %d (leader) down after %v", leader, time.Since(began).Round(time.Millisecond))
 			produce("during-1", "during-2")
+			t.Logf("produced with node %d down after %v", leader, time.Since(began).Round(time.Millisecond))
 			Eventually(t, 60*time.Second, "a new leader", func() bool {
 				l, _ := leaderOf(t, adm, topic)
 				return l >= 0 && l != leader
@@ -359,11 +362,14 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 				t.Fatalf("with node %d down read %q, want %q", leader, got, want)
 			}
 
+			began = time.Now()
 			c.StartNode(t, leader)
+			t.Logf("node %d serving again after %v", leader, time.Since(began).Round(time.Millisecond))
 			Eventually(t, 90*time.Second, fmt.Sprintf("node %d back in the ISR", leader), func() bool {
 				_, isr := leaderOf(t, adm, topic)
 				return len(isr) == 3 && slices.Contains(isr, leader)
 			})
+			t.Logf("node %d back in the ISR after %v", leader, time.Since(began).Round(time.Millisecond))
 			produce("after-1")
 			if got, want := values(ReadAll(t, seeds, topic, kgo.ReadCommitted())),
 				[]string{"before-1", "before-2", "during-1", "during-2", "after-1"}; !slices.Equal(got, want) {

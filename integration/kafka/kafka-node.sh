@@ -10,7 +10,9 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-(($# == 2)) && [[ $2 =~ ^[123]$ ]] || kafka_die "usage: $0 stop|kill|start 1|2|3"
+if (($# != 2)) || [[ ! $2 =~ ^[123]$ ]]; then
+	kafka_die "usage: $0 stop|kill|start 1|2|3"
+fi
 key=node$2
 
 case $1 in

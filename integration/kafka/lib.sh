@@ -5,6 +5,7 @@
 # broker on 127.0.0.1:9092) or "node1".."node3" (the three-node cluster).
 
 KAFKA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 KAFKA_REPO_ROOT=$(cd "$KAFKA_DIR/../.." && pwd)
 KAFKA_CACHE=${KAFKA_CACHE:-$KAFKA_DIR/.cache}
 KAFKA_LIBS=$KAFKA_CACHE/libs
@@ -49,8 +50,10 @@ kafka_ensure_jars() {
 			kafka_die "mvn not found: install Maven (Debian: apt-get install maven) to fetch the Kafka jars"
 		kafka_log "fetching Apache Kafka jars from Maven Central into $KAFKA_LIBS"
 		rm -rf "$KAFKA_LIBS"
-		mvn -q -B -Dstyle.color=never -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS" >&2 ||
-			kafka_die "mvn dependency:copy-dependencies failed"
+		# Output goes to a log (mvn -q still prints colour resets), shown on failure.
+		mvn -q -B -f "$KAFKA_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS" \
+			>"$KAFKA_CACHE/maven.log" 2>&1 ||
+			{ cat "$KAFKA_CACHE/maven.log" >&2; kafka_die "mvn dependency:copy-dependencies failed"; }
 		printf '%s' "$want" >"$marker"
 	) 9>"$KAFKA_CACHE/.lock" || exit 1
 }
@@ -115,6 +118,7 @@ kafka_pid() {
 # error code 0: the broker is serving requests, not merely accepting connections.
 kafka_probe() {
 	local host=$1 port=$2 out
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	out=$(timeout 3 bash -c '
 		exec 3<>"/dev/tcp/$0/$1" || exit 1
 		printf "\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x01\x00\x05probe" >&3
@@ -136,7 +140,12 @@ kafka_start_node() {
 		--cluster-id "$(kafka_cluster_id "$key")" --config "$dir/server.properties" \
 		>"$dir/logs/format.log" 2>&1 ||
 		{ cat "$dir/logs/format.log" >&2; kafka_die "formatting $dir/data failed"; }
-	[[ -f $dir/logs/server.log ]] && mv -f "$dir/logs/server.log" "$dir/logs/server.log.prev"
+	if [[ -f $dir/logs/server.log ]]; then
+		mv -f "$dir/logs/server.log" "$dir/logs/server.log.prev"
+	fi
+	# The inner bash writes its own pid, then becomes java: the pid file holds the
+	# broker's pid even when setsid had to fork. Option lists are meant to split.
+	# shellcheck disable=SC2016,SC2206
 	local launch=(bash -c 'echo $$ >"$0"; exec "$@"' "$dir/kafka.pid"
 		"$java" $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS
 		-Dkafka.logs.dir="$dir/logs"
@@ -148,6 +157,7 @@ kafka_start_node() {
 	else
 		nohup "${launch[@]}" >"$dir/logs/stdout.log" 2>&1 </dev/null &
 	fi
+	disown # the broker outlives this script; no job notices when it is stopped later
 	local i
 	for ((i = 0; i < 50; i++)); do
 		[[ -s $dir/kafka.pid ]] && return 0
