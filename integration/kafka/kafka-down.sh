@@ -38,7 +38,7 @@ for key in "${keys[@]}"; do
 	kafka_stop_node "$key" TERM &
 	pids+=($!)
 done
-for p in "${pids[@]}"; do wait "$p"; done
+for p in ${pids[@]+"${pids[@]}"}; do wait "$p"; done
 
 for key in "${keys[@]}"; do
 	rm -rf "$(kafka_node_dir "$key")/data"

@@ -54,7 +54,7 @@ kafka_ensure_jars
 start=$SECONDS
 started=()
 # A broker that failed to become ready is stopped, not left half-started; its logs stay.
-trap 'rc=$?; if ((rc != 0)); then for key in "${started[@]}"; do kafka_stop_node "$key" KILL; done; fi' EXIT
+trap 'rc=$?; if ((rc != 0)); then for key in ${started[@]+"${started[@]}"}; do kafka_stop_node "$key" KILL; done; fi' EXIT
 for key in "${keys[@]}"; do
 	if kafka_pid "$key" >/dev/null; then
 		continue

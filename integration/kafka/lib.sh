@@ -118,8 +118,10 @@ kafka_pid() {
 # error code 0: the broker is serving requests, not merely accepting connections.
 kafka_probe() {
 	local host=$1 port=$2 out
+	local limit=()
+	if command -v timeout >/dev/null 2>&1; then limit=(timeout 3); fi # absent on macOS
 	# shellcheck disable=SC2016 # expanded by the inner bash
-	out=$(timeout 3 bash -c '
+	out=$(${limit[@]+"${limit[@]}"} bash -c '
 		exec 3<>"/dev/tcp/$0/$1" || exit 1
 		printf "\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x01\x00\x05probe" >&3
 		head -c 10 <&3 | od -An -tx1' "$host" "$port" 2>/dev/null) || return 1
