@@ -1,0 +1,246 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/headcount/headcount/state"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// session runs one transactional session until ctx ends, the input is
+// drained (drained is true) or a transaction fails (the error says how; the
+// caller recreates the session).
+func (s *Service) session(ctx context.Context) (drained bool, err error) {
+	s.inputs, s.windows = map[int32]*inputTask{}, map[int32]*windowTask{}
+	txnID := s.cfg.App + "-" + s.cfg.Instance
+	sess, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(s.cfg.Brokers...),
+		kgo.TransactionalID(txnID),
+		kgo.TransactionTimeout(s.cfg.TransactionTimeout),
+		kgo.ConsumerGroup(s.cfg.App),
+		kgo.ConsumeTopics(s.cfg.Topics.Input, s.cfg.Topics.Repartition),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), // a drained partition's last offset is a commit marker
+		kgo.BlockRebalanceOnPoll(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.FetchMaxPartitionBytes(8<<20),
+		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.AdjustFetchOffsetsFn(s.onAssigned),
+		kgo.OnPartitionsRevoked(s.onRevoked),
+		kgo.OnPartitionsLost(s.onRevoked),
+	)
+	if err != nil {
+		return false, fmt.Errorf("new session %s: %w", txnID, err)
+	}
+	defer func() {
+		// Leave the group so the partitions move on at once.
+		sess.Close()
+	}()
+	s.log.Info("session started", "transactional_id", txnID, "group", s.cfg.App)
+
+	var lastEarly time.Time
+	var out []*kgo.Record
+	var results []Result
+	for {
+		if err := sess.Begin(); err != nil {
+			return false, fmt.Errorf("begin transaction: %w", err)
+		}
+		deadline := time.Now().Add(s.cfg.CommitInterval)
+		for stop := false; !stop && time.Now().Before(deadline); {
+			pctx, cancel := context.WithDeadline(ctx, deadline)
+			fs := sess.PollRecords(pctx, 100_000)
+			cancel()
+			if fs.IsClientClosed() {
+				return false, errors.New("client closed")
+			}
+			fs.EachError(func(t string, p int32, err error) {
+				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+					s.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+				}
+			})
+			s.install()
+			if err := s.process(fs); err != nil {
+				return false, err
+			}
+			stop = ctx.Err() != nil
+		}
+		now := time.Now()
+		early := s.cfg.Engine.Early > 0 && now.Sub(lastEarly) >= s.cfg.Engine.Early
+		if early {
+			lastEarly = now
+		}
+		out, results = s.collect(now, early, out[:0], results[:0])
+		promise := kgo.AbortingFirstErrPromise(sess.Client())
+		for _, r := range out {
+			sess.Produce(ctx, r, promise.Promise())
+		}
+		produceErr := promise.Err()
+		// End gets no cancellable context: a cancelled End leaves the
+		// transaction open without aborting it.
+		committed, err := sess.End(context.Background(), kgo.TransactionEndTry(produceErr == nil))
+		if err != nil {
+			return false, fmt.Errorf("end transaction: %w", err)
+		}
+		if !committed {
+			s.stats.Aborts++
+			s.log.Warn("transaction aborted; restoring owned partitions from the changelog", "produce_err", produceErr)
+			if err := s.restoreOwned(ctx); err != nil {
+				return false, err
+			}
+		} else {
+			s.stats.Commits++
+			s.committed(now)
+			if s.cfg.OnCommit != nil && len(results) > 0 {
+				s.cfg.OnCommit(results)
+			}
+		}
+		sess.AllowRebalance()
+		if committed && s.cfg.Drain && s.drained() {
+			return true, nil
+		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
+	}
+}
+
+// process applies polled records to their tasks.
+func (s *Service) process(fs kgo.Fetches) (err error) {
+	now := time.Now()
+	fs.EachRecord(func(r *kgo.Record) {
+		if err != nil {
+			return
+		}
+		switch r.Topic {
+		case s.cfg.Topics.Input:
+			t := s.inputs[r.Partition]
+			if t == nil {
+				return // revoked meanwhile: this transaction aborts
+			}
+			if r.Attrs.IsControl() {
+				t.skip(r.Offset)
+				return
+			}
+			s.stats.Frames++
+			t.process(r.Value, r.Offset, now)
+		case s.cfg.Topics.Repartition:
+			t := s.windows[r.Partition]
+			if t == nil || r.Attrs.IsControl() {
+				return
+			}
+			if perr := t.process(r.Key, r.Value); perr != nil {
+				err = fmt.Errorf("repartition record %d/%d: %w", r.Partition, r.Offset, perr)
+			}
+		}
+	})
+	return err
+}
+
+// collect turns the transaction's work into records: repartitioned hashes,
+// progress, dead letters, results and changelog records.
+func (s *Service) collect(now time.Time, early bool, out []*kgo.Record, results []Result) ([]*kgo.Record, []Result) {
+	t := s.cfg.Topics
+	for _, p := range sortedKeys(s.inputs) {
+		it := s.inputs[p]
+		it.tick(now)
+		it.checkDone()
+		for _, k := range it.order {
+			key := windowRecordKey(nil, k.w, k.start)
+			out = append(out, &kgo.Record{Topic: t.Repartition, Partition: partitionOf(key, s.parts.Repartition), Key: key, Value: it.batches[k]})
+		}
+		for _, rj := range it.rejects {
+			rec := DeadLetter(t.Rejects, rj.raw, rj.reason, t.Input, p, rj.offset)
+			rec.Partition = p % s.rejects
+			out = append(out, rec)
+		}
+		if pr := it.progress(now); pr != it.sent {
+			v := appendProgress(nil, pr)
+			for r := range s.parts.Repartition {
+				out = append(out, &kgo.Record{Topic: t.Repartition, Partition: r, Key: progressKey(p), Value: v})
+			}
+			it.dirty = true
+		}
+		if it.dirty {
+			out = append(out, &kgo.Record{Topic: t.Changelog, Partition: p % s.parts.Repartition, Key: gateKey(p),
+				Value: appendGateState(nil, it.gate, it.done, it.next)})
+		}
+	}
+	for _, r := range sortedKeys(s.windows) {
+		wt := s.windows[r]
+		if early {
+			wt.store.Early()
+		}
+		wt.store.Revise()
+		wt.store.Each(func(w Window, start int64, agg *state.Agg, final bool) {
+			var flags uint32
+			if final {
+				flags = finalFlag
+			}
+			v, changed := agg.AppendDelta(nil, flags)
+			if changed {
+				out = append(out, &kgo.Record{Topic: t.Changelog, Partition: r,
+					Key: agg.AppendLastKey(nil, w.String(), start, uint32(r)), Value: v})
+			}
+		})
+		for _, k := range wt.tombstones {
+			out = append(out, &kgo.Record{Topic: t.Changelog, Partition: r, Key: k})
+		}
+		if wt.dirty {
+			out = append(out, &kgo.Record{Topic: t.Changelog, Partition: r, Key: marksKey(r), Value: wt.appendMarks(nil)})
+		}
+		for _, res := range wt.results {
+			key := res.AppendKey(nil)
+			out = append(out, &kgo.Record{Topic: t.Results, Partition: partitionOf(key, s.results), Key: key, Value: res.AppendJSON(nil)})
+		}
+		results = append(results, wt.results...)
+	}
+	return out, results
+}
+
+// committed clears the transaction's output once Kafka has it.
+func (s *Service) committed(now time.Time) {
+	for _, it := range s.inputs {
+		it.sent = it.progress(now)
+		it.reset()
+	}
+	for _, wt := range s.windows {
+		wt.reset()
+	}
+}
+
+// drained reports whether every owned task is finished.
+func (s *Service) drained() bool {
+	if len(s.inputs) == 0 && len(s.windows) == 0 {
+		return false
+	}
+	for _, it := range s.inputs {
+		if !it.done {
+			return false
+		}
+	}
+	for _, wt := range s.windows {
+		if !wt.flushed {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[int32]V) []int32 {
+	ks := make([]int32, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// partitionOf places a keyed record: the same key always lands in the same
+// partition, which compaction and the window tasks rely on.
+func partitionOf(key []byte, n int32) int32 { return int32(state.Hash(key) % uint64(n)) }
