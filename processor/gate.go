@@ -166,3 +166,12 @@ func (g *Gate) bestCluster() (hi int64, n int) {
 	}
 	return hi, n
 }
+
+// Follow moves stream time up to t without a frame, as the service does when
+// a live stream goes quiet and the clock stands in for it. Before anchoring,
+// there is no stream time to move.
+func (g *Gate) Follow(t int64) {
+	if g.anchored && t > g.time {
+		g.time = t
+	}
+}

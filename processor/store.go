@@ -52,7 +52,8 @@ type Store struct {
 	deadline int64                   // earliest stream time at which Advance has work
 	pending  []*openWindow           // scratch for Advance
 
-	spare []*state.Agg // aggregates of expired windows, kept for reuse
+	spare  []*state.Agg // aggregates of expired windows, kept for reuse
+	onDrop func(w Window, start int64, agg *state.Agg)
 }
 
 // NewStore returns an empty store that publishes through emit.
@@ -231,6 +232,9 @@ func (s *Store) publish(ow *openWindow, st Status) {
 }
 
 func (s *Store) drop(ow *openWindow) {
+	if s.onDrop != nil {
+		s.onDrop(ow.key.w, ow.key.start, ow.agg)
+	}
 	delete(s.open, ow.key)
 	if s.recent[ow.key.w] == ow {
 		s.recent[ow.key.w] = nil
@@ -239,3 +243,51 @@ func (s *Store) drop(ow *openWindow) {
 		s.spare = append(s.spare, ow.agg)
 	}
 }
+
+// AddTo counts one frame whose uid hashes to h into the instance of w that
+// starts at start, as the second stage of the service does with frames the
+// first stage already placed. It returns TooLate, counting nothing, when that
+// instance is past its allowed lateness.
+func (s *Store) AddTo(w Window, start int64, h uint64) Reason {
+	ow := s.recent[w]
+	if ow == nil || ow.key.start != start {
+		end := w.End(start)
+		if end+s.cfg.Grace+s.cfg.Lateness <= s.time {
+			return TooLate
+		}
+		ow = s.window(w, start)
+		s.recent[w] = ow
+	}
+	ow.agg.Add(h, ow.final)
+	ow.sinceEarly, ow.sinceFinal = true, true
+	return Accepted
+}
+
+// Restore puts back a window instance rebuilt from the changelog; final says
+// its final result was published already.
+func (s *Store) Restore(w Window, start int64, agg *state.Agg, final bool) {
+	k := windowKey{w, start}
+	ow := &openWindow{key: k, end: w.End(start), agg: agg, final: final}
+	s.open[k] = ow
+	if d := s.nextDeadline(ow); s.deadline == minTime || d < s.deadline {
+		s.deadline = d
+	}
+}
+
+// SetTime sets stream time without publishing anything, for a store being
+// restored to where it stood.
+func (s *Store) SetTime(t int64) { s.time = t }
+
+// Time returns stream time as last given to Advance or SetTime.
+func (s *Store) Time() int64 { return s.time }
+
+// Each calls fn for every window instance the store holds, in no order.
+func (s *Store) Each(fn func(w Window, start int64, agg *state.Agg, final bool)) {
+	for _, ow := range s.open {
+		fn(ow.key.w, ow.key.start, ow.agg, ow.final)
+	}
+}
+
+// OnDrop sets a function called with each window instance the store drops,
+// before its aggregate is reused: the service tombstones its changelog keys.
+func (s *Store) OnDrop(fn func(w Window, start int64, agg *state.Agg)) { s.onDrop = fn }
