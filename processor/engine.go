@@ -104,6 +104,7 @@ type Engine struct {
 	pass      func(Frame)
 	rejectWhy func(Frame, Reason)
 	time      int64 // stream time as last given to the store
+	horizon   int64 // the gate's, in seconds
 }
 
 // NewEngine returns an Engine for cfg. emit receives every result; onReject,
@@ -126,6 +127,7 @@ func NewEngine(cfg Config, emit func(Result), onReject func(Frame, Reason)) (*En
 		store:    NewStore(sc, emit),
 		onReject: onReject,
 		time:     minTime,
+		horizon:  seconds(cfg.OutlierHorizon),
 	}
 	e.pass = e.count
 	e.rejectWhy = e.refuse
@@ -166,6 +168,15 @@ func (e *Engine) Extracted(line []byte, pos int64, h uint64, ts int64, r Reason)
 }
 
 func (e *Engine) count(f Frame) {
+	// The gate releases held frames (when it anchors stream time or follows
+	// a jump) after it moved stream time, but before the store heard of it.
+	// Those frames lie within a horizon of the new time, except bit flips
+	// into the past: bring the store that close first, so that a flip held
+	// among them is too late rather than a window of its own.
+	if t, ok := e.gate.Time(); ok && t-e.horizon > e.time {
+		e.time = t - e.horizon
+		e.store.Advance(e.time)
+	}
 	if r := e.store.Add(f.Hash, f.TS); r != Accepted {
 		e.refuse(f, r)
 		return
