@@ -65,7 +65,6 @@ type serviceConfig struct {
 	inputPartitions int
 	idle            time.Duration
 	live            int64
-	stats           *ServiceStats
 }
 
 // Service is headcount's exactly-once service: a consume-transform-produce
@@ -213,7 +212,6 @@ func (s *Service) setup(ctx context.Context) error {
 		inputPartitions: int(s.parts.Input),
 		idle:            s.cfg.Idle,
 		live:            seconds(s.cfg.Live),
-		stats:           &s.stats,
 	}
 	if s.cfg.Drain {
 		lso, err := adm.ListCommittedOffsets(ctx, s.cfg.Topics.Input)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/headcount/headcount/state"
@@ -110,30 +111,37 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 	}
 }
 
-// process applies polled records to their tasks.
+// process applies polled records to their tasks. Input partitions are
+// independent, so their records are processed in parallel, one goroutine a
+// partition (extraction is the expensive part); window tasks then take the
+// repartition records in order.
 func (s *Service) process(fs kgo.Fetches) (err error) {
 	now := time.Now()
-	fs.EachRecord(func(r *kgo.Record) {
-		if err != nil {
+	var wg sync.WaitGroup
+	fs.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		if ftp.Topic != s.cfg.Topics.Input || len(ftp.Records) == 0 {
 			return
 		}
-		switch r.Topic {
-		case s.cfg.Topics.Input:
-			t := s.inputs[r.Partition]
-			if t == nil {
-				return // revoked meanwhile: this transaction aborts
+		t := s.inputs[ftp.Partition]
+		if t == nil {
+			return // revoked meanwhile: this transaction aborts
+		}
+		wg.Go(func() {
+			for _, r := range ftp.Records {
+				if r.Attrs.IsControl() {
+					t.skip(r.Offset)
+				} else {
+					t.process(r.Value, r.Offset, now)
+				}
 			}
-			if r.Attrs.IsControl() {
-				t.skip(r.Offset)
-				return
-			}
-			s.stats.Frames++
-			t.process(r.Value, r.Offset, now)
-		case s.cfg.Topics.Repartition:
-			t := s.windows[r.Partition]
-			if t == nil || r.Attrs.IsControl() {
-				return
-			}
+		})
+	})
+	wg.Wait()
+	fs.EachRecord(func(r *kgo.Record) {
+		if err != nil || r.Topic != s.cfg.Topics.Repartition || r.Attrs.IsControl() {
+			return
+		}
+		if t := s.windows[r.Partition]; t != nil {
 			if perr := t.process(r.Key, r.Value); perr != nil {
 				err = fmt.Errorf("repartition record %d/%d: %w", r.Partition, r.Offset, perr)
 			}
@@ -206,10 +214,15 @@ func (s *Service) collect(now time.Time, early bool, out []*kgo.Record, results 
 // committed clears the transaction's output once Kafka has it.
 func (s *Service) committed(now time.Time) {
 	for _, it := range s.inputs {
+		s.stats.Frames += it.frames
+		for r, n := range it.rejectN {
+			s.stats.Rejects[r] += n
+		}
 		it.sent = it.progress(now)
 		it.reset()
 	}
 	for _, wt := range s.windows {
+		s.stats.DroppedLate += wt.dropped
 		wt.reset()
 	}
 }

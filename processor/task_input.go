@@ -27,8 +27,10 @@ type inputTask struct {
 	batches  map[windowKey][]byte // hashes per window instance, to the repartition topic
 	order    []windowKey          // batches in first-touched order, so output is deterministic
 	rejects  []rejected
-	dirty    bool     // the gate or position changed: write the changelog
-	sent     progress // last progress told to the second stage
+	frames   uint64             // records processed in this transaction
+	rejectN  [NumReasons]uint64 // of those, rejected, by reason
+	dirty    bool               // the gate or position changed: write the changelog
+	sent     progress           // last progress told to the second stage
 	pass     func(Frame)
 	rejectFn func(Frame, Reason)
 }
@@ -61,6 +63,7 @@ func (t *inputTask) process(value []byte, off int64, now time.Time) {
 		// A restored, drained task: nothing after its end offsets is its business.
 		return
 	}
+	t.frames++
 	uid, ts, r := t.x.Extract(trimCR(value))
 	f := Frame{TS: ts, Hash: state.Hash(uid), Raw: value, Pos: off}
 	if r != Accepted {
@@ -100,7 +103,7 @@ func (t *inputTask) route(f Frame) {
 
 func (t *inputTask) reject(f Frame, r Reason) {
 	t.rejects = append(t.rejects, rejected{raw: append([]byte(nil), f.Raw...), reason: r, offset: f.Pos})
-	t.cfg.stats.Rejects[r]++
+	t.rejectN[r]++
 }
 
 // checkDone finishes a draining task that reached its end offset: held
@@ -144,5 +147,6 @@ func (t *inputTask) reset() {
 	clear(t.batches)
 	t.order = t.order[:0]
 	t.rejects = t.rejects[:0]
+	t.frames, t.rejectN = 0, [NumReasons]uint64{}
 	t.dirty = false
 }

@@ -67,7 +67,6 @@ func (t *windowTask) process(key, value []byte) error {
 			// Only when an idle input partition woke up with frames older than
 			// what the others already closed: counted, never silently.
 			t.dropped++
-			t.cfg.stats.DroppedLate++
 		}
 	}
 	return nil
@@ -167,6 +166,7 @@ func (t *windowTask) reset() {
 	t.results = t.results[:0]
 	t.tombstones = t.tombstones[:0]
 	t.dirty = false
+	t.dropped = 0
 }
 
 // finalFlag marks a window's changelog record: its final result was published.
