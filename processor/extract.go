@@ -3,7 +3,6 @@ package processor
 import (
 	"bytes"
 	"encoding/json"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -27,9 +26,10 @@ const (
 // The zero value is ready to use; not safe for concurrent use (it keeps scratch
 // space for unescaping).
 type Extractor struct {
-	quotes []uint64                      // unescaped quotes of the current line, one bit a byte
-	arrays [jsonMaxNesting/64 + 1]uint64 // bit d set: the container at depth d is an array
-	buf    []byte                        // the unescaped uid, when it had escapes
+	quotes  []int32                       // positions of the unescaped quotes of the line (stage 1)
+	escapes []int32                       // positions of the escaped bytes other than '"' and '\' (stage 1)
+	arrays  [jsonMaxNesting/64 + 1]uint64 // bit d set: the container at depth d is an array
+	buf     []byte                        // the unescaped uid, when it had escapes
 }
 
 // Extract returns the frame's top-level uid and ts, or the Reason it cannot be
@@ -52,21 +52,17 @@ func (x *Extractor) Extract(line []byte) (uid []byte, ts int64, r Reason) {
 	if n < 2 || line[0] != '{' || line[n-1] != '}' {
 		return nil, 0, Malformed
 	}
-	ok, ctl := x.index(line)
-	if !ok {
+	if !x.index(line) {
 		return nil, 0, Malformed
 	}
-	uidAt, tsAt, ok := x.walk(line, ctl)
+	uidAt, tsAt, ok := x.walk(line)
 	if !ok {
 		return nil, 0, Malformed
-	}
-	if uidAt < 0 {
-		return nil, 0, MissingUID
 	}
 	if uid = x.uid(line, uidAt); uid == nil {
 		return nil, 0, MissingUID
 	}
-	if tsAt < 0 {
+	if tsAt.pos < 0 {
 		return nil, 0, MissingTS
 	}
 	if ts, ok = x.ts(line, tsAt); !ok {
@@ -87,24 +83,13 @@ func trimJSONSpace(line []byte) []byte {
 }
 
 // isJSONSpace reports whether c is JSON whitespace.
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+func isJSONSpace(c byte) bool {
+	// The first test fails fast on everything but whitespace and control bytes.
+	return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+}
 
 // isDecDigit reports whether c is an ASCII digit.
 func isDecDigit(c byte) bool { return c-'0' < 10 }
-
-// closeQuote returns the index of the first unescaped quote at or after i, or -1.
-func (x *Extractor) closeQuote(i int) int {
-	w := i >> 6
-	if m := x.quotes[w] >> (i & 63); m != 0 {
-		return i + bits.TrailingZeros64(m)
-	}
-	for w++; w < len(x.quotes); w++ {
-		if m := x.quotes[w]; m != 0 {
-			return w<<6 + bits.TrailingZeros64(m)
-		}
-	}
-	return -1
-}
 
 // Which top-level key a key is.
 const (
@@ -120,7 +105,7 @@ func keyKind(k []byte) int {
 		return keyUID
 	case len(k) == 2 && k[0] == 't' && k[1] == 's':
 		return keyTS
-	case len(k) < 7 || len(k) > 18 || bytes.IndexByte(k, '\\') < 0:
+	case len(k) < 7 || len(k) > 18:
 		// The shortest escaped spelling of "ts" is `\u0074s`, the longest
 		// of "uid" `\u0075\u0069\u0064`.
 		return keyOther
@@ -128,15 +113,31 @@ func keyKind(k []byte) int {
 	return escapedKeyKind(k)
 }
 
-// escapedKeyKind decodes a key with escapes the way encoding/json does.
+// escapedKeyKind decodes a key that may have escapes as encoding/json would,
+// as far as needed to tell "uid" and "ts" apart: only \uXXXX of an ASCII
+// letter can spell one of them (other escapes stand for punctuation and
+// control bytes, raw bytes above 0x7f for other runes). Stage 1 checked the
+// escapes.
 func escapedKeyKind(k []byte) int {
-	q := make([]byte, 0, len(k)+2)
-	q = append(append(append(q, '"'), k...), '"')
-	var s string
-	if json.Unmarshal(q, &s) != nil {
-		return keyOther
+	var d [3]byte
+	n := 0
+	for i := 0; i < len(k); n++ {
+		c := k[i]
+		if c == '\\' {
+			if i+6 > len(k) || k[i+1] != 'u' || k[i+2] != '0' || k[i+3] != '0' || !isHexDigit(k[i+4]) || !isHexDigit(k[i+5]) {
+				return keyOther
+			}
+			c = unhex(k[i+4])<<4 | unhex(k[i+5])
+			i += 6
+		} else {
+			i++
+		}
+		if n == len(d) {
+			return keyOther
+		}
+		d[n] = c
 	}
-	switch s {
+	switch string(d[:n]) {
 	case "uid":
 		return keyUID
 	case "ts":
@@ -145,198 +146,28 @@ func escapedKeyKind(k []byte) int {
 	return keyOther
 }
 
-// walk is stage 2: it checks the structure of line (which starts with '{' and
-// ends with '}') with stage 1's quote bitmap and returns where the values of the
-// last top-level "uid" and "ts" start (-1 when absent). With ctl set, string
-// bodies are checked for control bytes.
-func (x *Extractor) walk(line []byte, ctl bool) (uidAt, tsAt int, ok bool) {
-	uidAt, tsAt = -1, -1
-	n := len(line)
-	i, depth, inArray := 1, 1, false
-	var c byte
-	var start, end int
-
-object: // just after '{'
-	for isJSONSpace(line[i]) {
-		i++
+// unhex returns the value of the hex digit c.
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
 	}
-	if line[i] == '}' {
-		i++
-		goto closed
-	}
-key:
-	if line[i] != '"' {
-		return
-	}
-	end = x.closeQuote(i + 1)
-	if end < 0 || ctl && hasCtl(line[i+1:end]) {
-		return
-	}
-	start = i + 1
-	for i = end + 1; isJSONSpace(line[i]); i++ {
-	}
-	if line[i] != ':' {
-		return
-	}
-	for i++; isJSONSpace(line[i]); i++ {
-	}
-	if depth == 1 {
-		switch keyKind(line[start:end]) {
-		case keyUID:
-			uidAt = i
-		case keyTS:
-			tsAt = i
-		}
-	}
-
-value:
-	c = line[i]
-	if c == '"' {
-		end = x.closeQuote(i + 1)
-		if end < 0 || ctl && hasCtl(line[i+1:end]) {
-			return
-		}
-		i = end + 1
-		goto after
-	}
-	switch c {
-	case '{':
-		if depth++; depth > jsonMaxNesting {
-			return
-		}
-		x.arrays[depth>>6] &^= 1 << (depth & 63)
-		inArray = false
-		i++
-		goto object
-	case '[':
-		if depth++; depth > jsonMaxNesting {
-			return
-		}
-		x.arrays[depth>>6] |= 1 << (depth & 63)
-		inArray = true
-		i++
-		for isJSONSpace(line[i]) {
-			i++
-		}
-		if line[i] == ']' {
-			i++
-			goto closed
-		}
-		goto value
-	case '-':
-		i++
-		if !isDecDigit(line[i]) {
-			return
-		}
-		fallthrough
-	case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		// The '}' that ends line stops each of these loops.
-		if line[i] == '0' {
-			i++
-		} else {
-			for i++; isDecDigit(line[i]); i++ {
-			}
-		}
-		if line[i] == '.' {
-			if i++; !isDecDigit(line[i]) {
-				return
-			}
-			for i++; isDecDigit(line[i]); i++ {
-			}
-		}
-		if line[i]|0x20 == 'e' {
-			if i++; line[i] == '+' || line[i] == '-' {
-				i++
-			}
-			if !isDecDigit(line[i]) {
-				return
-			}
-			for i++; isDecDigit(line[i]); i++ {
-			}
-		}
-	case 't':
-		if i+4 > n || string(line[i:i+4]) != "true" {
-			return
-		}
-		i += 4
-	case 'f':
-		if i+5 > n || string(line[i:i+5]) != "false" {
-			return
-		}
-		i += 5
-	case 'n':
-		if i+4 > n || string(line[i:i+4]) != "null" {
-			return
-		}
-		i += 4
-	default:
-		return
-	}
-
-after: // just after a value inside a container
-	c = line[i]
-	for isJSONSpace(c) {
-		i++
-		c = line[i]
-	}
-	i++
-	switch c {
-	case ',':
-		for isJSONSpace(line[i]) {
-			i++
-		}
-		if inArray {
-			goto value
-		}
-		goto key
-	case '}':
-		if inArray {
-			return
-		}
-	case ']':
-		if !inArray {
-			return
-		}
-	default:
-		return
-	}
-
-closed: // just after a '}' or ']'
-	if depth--; depth == 0 {
-		return uidAt, tsAt, i == n
-	}
-	if i >= n {
-		return
-	}
-	inArray = x.arrays[depth>>6]>>(depth&63)&1 != 0
-	goto after
+	return c | 0x20 - 'a' + 10
 }
 
-// hasCtl reports whether s has a byte below 0x20, which may not appear raw in a
-// JSON string.
-func hasCtl(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
-}
-
-// uid returns the value at line[at:] if it is a non-empty string, decoded as
+// uid returns the value v if it is a non-empty string, decoded as
 // encoding/json decodes it, else nil.
-func (x *Extractor) uid(line []byte, at int) []byte {
-	if line[at] != '"' {
+func (x *Extractor) uid(line []byte, v valueAt) []byte {
+	if v.pos < 0 || line[v.pos] != '"' {
 		return nil
 	}
-	end := x.closeQuote(at + 1)
-	s := line[at+1 : end]
+	end := int(x.quotes[v.quote+1])
+	s := line[v.pos+1 : end]
 	if len(s) == 0 {
 		return nil
 	}
 	for _, c := range s {
 		if c == '\\' || c >= utf8.RuneSelf {
-			return x.unquoteUID(line[at : end+1])
+			return x.unquoteUID(line[v.pos : end+1])
 		}
 	}
 	return s
@@ -356,17 +187,18 @@ func (x *Extractor) unquoteUID(q []byte) []byte {
 	return x.buf
 }
 
-// ts decodes the value at line[at:] as a timestamp.
-func (x *Extractor) ts(line []byte, at int) (int64, bool) {
+// ts decodes the value v as a timestamp.
+func (x *Extractor) ts(line []byte, v valueAt) (int64, bool) {
+	at := v.pos
 	if isDecDigit(line[at]) {
-		v, i, ok := parseTSDigits(line, at)
+		t, i, ok := parseTSDigits(line, at)
 		// The number must be an integer: no fraction, no exponent.
-		return v, ok && line[i] != '.' && line[i]|0x20 != 'e'
+		return t, ok && line[i] != '.' && line[i]|0x20 != 'e'
 	}
 	if line[at] != '"' {
 		return 0, false
 	}
-	end := x.closeQuote(at + 1)
+	end := int(x.quotes[v.quote+1])
 	s := line[at+1 : end]
 	if bytes.IndexByte(s, '\\') >= 0 {
 		// Escapes that decode to digits are digits to encoding/json.
@@ -379,8 +211,8 @@ func (x *Extractor) ts(line []byte, at int) (int64, bool) {
 	if len(s) == 0 {
 		return 0, false
 	}
-	v, i, ok := parseTSDigits(s, 0)
-	return v, ok && i == len(s)
+	t, i, ok := parseTSDigits(s, 0)
+	return t, ok && i == len(s)
 }
 
 // parseTSDigits reads the ASCII digits of s from i on and returns their value,

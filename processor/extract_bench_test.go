@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+
+	"github.com/headcount/headcount/processor/framegen"
 )
 
-// benchFrames are 256 challenge-shaped frames (about 0.5 MB, so they stay in
-// cache: this measures the parser, not memory bandwidth).
+// benchFrames are 256 challenge-shaped frames from framegen (about 0.5 MB, so
+// they stay in cache: this measures the parser, not memory bandwidth), without
+// their line ends.
 func benchFrames(b *testing.B) (frames [][]byte, bytesPerFrame int64) {
 	b.Helper()
-	frames = challengeFrames(b, 42, 256)
+	frames = framegenLines(framegen.Config{Seed: 42, Frames: 256})
 	var total int
 	for _, f := range frames {
 		total += len(f)

@@ -1,14 +1,32 @@
 package processor
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/headcount/headcount/processor/framegen"
 )
 
-// Challenge-shaped test frames, until processor/framegen exists: about 2 KB of
+// framegenLines returns every line cfg generates, without its line end ("\r"
+// of CRLF kept, as a line splitter on '\n' leaves it).
+func framegenLines(cfg framegen.Config) [][]byte {
+	g := framegen.New(cfg)
+	var lines [][]byte
+	for {
+		l, ok := g.Append(nil)
+		if !ok {
+			return lines
+		}
+		lines = append(lines, bytes.TrimSuffix(l, []byte("\n")))
+	}
+}
+
+// Challenge-shaped test frames of this file's own, written before
+// processor/framegen existed and kept for variety: about 2 KB of
 // one-line JSON object with 1-3 random keys before uid and ts (in either order),
 // nested objects and arrays that reuse "uid" and "ts" as decoys, repeated
 // top-level keys, and string values full of escapes (\" \\ \/ \b \f \n \r \t,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+
+	"github.com/headcount/headcount/processor/framegen"
 )
 
 // refExtract is the specification of Extract, built on encoding/json: the line
@@ -44,6 +46,9 @@ func FuzzExtract(f *testing.F) {
 		f.Add([]byte(tc.line))
 	}
 	for _, fr := range challengeFrames(f, 7, 16) {
+		f.Add(fr)
+	}
+	for _, fr := range framegenLines(framegen.Config{Seed: 7, Frames: 64, Truncated: 0.1, Garbage: 0.1, Invalid: 0.1, CRLF: 0.1}) {
 		f.Add(fr)
 	}
 	var x Extractor

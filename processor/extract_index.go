@@ -15,41 +15,26 @@ const (
 	swarLow7 = 0x7f7f7f7f7f7f7f7f
 	swarHigh = 0x8080808080808080
 	swarOnes = 0x0101010101010101
-	// swarGather moves the bits at 0, 8, ..., 56 to bits 56..63 (see movemask).
-	swarGather = 0x0102040810204080
+	// swarGather moves the bits at 7, 15, ..., 63 to bits 56..63 (see classifyWord).
+	swarGather = 0x0002040810204081
 	// oddBits marks the odd positions of a 64-bit mask (simdjson's ODD_BITS).
 	oddBits = 0xaaaaaaaaaaaaaaaa
 )
 
-// movemask packs the high bit of each byte of m into 8 bits, byte 0 lowest.
-func movemask(m uint64) uint64 { return ((m >> 7) * swarGather) >> 56 }
-
-// classifyWord returns, as 8-bit masks, the bytes of w that are '"' and '\\', and
-// as a byte mask (high bits) those below 0x20. Exact: no false positives from
-// borrows, because every per-byte sum stays below 0x100.
-func classifyWord(w uint64) (quote, backslash, ctl uint64) {
+// classifyWord returns, as 8-bit masks with byte 0 lowest, the bytes of w that
+// are NOT '"' and NOT '\\', and a word whose byte high bits are clear exactly
+// at the bytes below 0x20. Exact: no borrow or carry crosses a byte, since each
+// per-byte sum stays below 0x100. The inverted polarity saves an instruction a
+// class; the caller inverts once per block.
+func classifyWord(w uint64) (notQuote, notBackslash, notCtl uint64) {
 	w7 := w & swarLow7
-	quote = movemask(^((w7 ^ 0x22*swarOnes) + swarLow7 | w) & swarHigh)
-	backslash = movemask(^((w7 ^ 0x5c*swarOnes) + swarLow7 | w) & swarHigh)
-	ctl = ^(w7 + 0x60*swarOnes | w) & swarHigh
-	return quote, backslash, ctl
-}
-
-// classifyBlock classifies 64 bytes: quote and backslash masks, one bit a byte, and
-// whether any byte is a control byte.
-func classifyBlock(b *[64]byte) (quote, backslash, ctl uint64) {
-	q0, b0, c0 := classifyWord(binary.LittleEndian.Uint64(b[0:]))
-	q1, b1, c1 := classifyWord(binary.LittleEndian.Uint64(b[8:]))
-	q2, b2, c2 := classifyWord(binary.LittleEndian.Uint64(b[16:]))
-	q3, b3, c3 := classifyWord(binary.LittleEndian.Uint64(b[24:]))
-	q4, b4, c4 := classifyWord(binary.LittleEndian.Uint64(b[32:]))
-	q5, b5, c5 := classifyWord(binary.LittleEndian.Uint64(b[40:]))
-	q6, b6, c6 := classifyWord(binary.LittleEndian.Uint64(b[48:]))
-	q7, b7, c7 := classifyWord(binary.LittleEndian.Uint64(b[56:]))
-	quote = q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
-	backslash = b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56
-	ctl = c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7
-	return quote, backslash, ctl
+	// For an ASCII byte c, (c^k)+0x7f has its high bit set iff c != k; or-ing
+	// w sets it for every non-ASCII byte.
+	notQuote = ((w7 ^ 0x22*swarOnes) + swarLow7 | w) & swarHigh
+	notBackslash = ((w7 ^ 0x5c*swarOnes) + swarLow7 | w) & swarHigh
+	notCtl = w7 + 0x60*swarOnes | w
+	// Multiplying gathers the eight high bits into the top byte.
+	return notQuote * swarGather >> 56, notBackslash * swarGather >> 56, notCtl
 }
 
 // escapedBytes returns the bytes of a 64-byte block that follow an escaping
@@ -73,9 +58,24 @@ func escapedBytes(backslash uint64, carry *uint64) uint64 {
 	return e
 }
 
-// escapeOK lists the bytes that may follow a backslash without more checks;
-// 'u' needs four hex digits and is checked on its own.
-var escapeOK = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
+// Escape classes: what may follow a backslash. '"' and '\\' never reach the
+// table (stage 1 already knows those bytes); 'u' needs four hex digits.
+const (
+	escapeGood = 0
+	escapeBad  = 1
+	escapeU    = 2
+)
+
+var escapeClass = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = escapeBad
+	}
+	for _, c := range []byte(`"\/bfnrt`) {
+		t[c] = escapeGood
+	}
+	t['u'] = escapeU
+	return t
+}()
 
 // isHexDigit reports whether c is an ASCII hex digit.
 func isHexDigit(c byte) bool {
@@ -90,51 +90,146 @@ func validUnicodeEscape(line []byte, j int) bool {
 	return isHexDigit(line[j+1]) && isHexDigit(line[j+2]) && isHexDigit(line[j+3]) && isHexDigit(line[j+4])
 }
 
-// index fills x.quotes with the unescaped quotes of line, one bit a byte, and
-// checks every escape sequence. It reports false when an escape is invalid, and
-// ctl when some byte is below 0x20 (legal only as whitespace outside strings, so
-// stage 2 must then look at string bodies). line must not end with a backslash
-// (Extract checks that it ends with '}').
-func (x *Extractor) index(line []byte) (ok, ctl bool) {
-	nw := (len(line) + 63) >> 6
-	if cap(x.quotes) < nw {
-		x.quotes = make([]uint64, nw, nw+nw/4)
+// index is stage 1. It lists the positions of the unescaped quotes of line in
+// x.quotes, followed by two -1 sentinels, and checks every escape sequence and
+// that no string holds a control byte; it reports false if one fails. line
+// must not end with a backslash (Extract checks that it ends with '}').
+//
+// The positions are written simdjson-style: a fixed number per block whatever
+// the mask holds (the extra ones are garbage past the new length, overwritten
+// later), so that most blocks take no data-dependent branch. The body is
+// written out by hand because the inliner would not take it.
+func (x *Extractor) index(line []byte) bool {
+	n := len(line)
+	if len(x.quotes) < n+16 {
+		x.quotes = make([]int32, n+16+n/4)
+		x.escapes = make([]int32, n+16+n/4)
 	}
-	x.quotes = x.quotes[:nw]
-	quotes := x.quotes
-	var carry, ctlAny uint64
-	bad := false
-	i, w := 0, 0
-	for ; i+64 <= len(line); i, w = i+64, w+1 {
-		b := (*[64]byte)(line[i : i+64])
-		q, bs, c := classifyBlock(b)
-		ctlAny |= c
-		e := escapedBytes(bs, &carry)
-		quotes[w] = q &^ e
-		for ; e != 0; e &= e - 1 {
-			k := bits.TrailingZeros64(e)
-			if !escapeOK[b[k]] {
-				bad = bad || b[k] != 'u' || !validUnicodeEscape(line, i+k)
+	quotes, escapes := x.quotes, x.escapes
+	nq, ne := 0, 0
+	var carry, inString uint64
+	ctlInString := false
+	var pad [64]byte
+	for i := 0; i < n; i += 64 {
+		var b *[64]byte
+		if i+64 <= n {
+			b = (*[64]byte)(line[i : i+64])
+		} else {
+			// The last, partial block, padded with spaces: neither quotes,
+			// backslashes nor control bytes.
+			for k := copy(pad[:], line[i:]); k < 64; k++ {
+				pad[k] = ' '
 			}
+			b = &pad
+		}
+		q0, b0, c0 := classifyWord(binary.LittleEndian.Uint64(b[0:]))
+		q1, b1, c1 := classifyWord(binary.LittleEndian.Uint64(b[8:]))
+		q2, b2, c2 := classifyWord(binary.LittleEndian.Uint64(b[16:]))
+		q3, b3, c3 := classifyWord(binary.LittleEndian.Uint64(b[24:]))
+		q4, b4, c4 := classifyWord(binary.LittleEndian.Uint64(b[32:]))
+		q5, b5, c5 := classifyWord(binary.LittleEndian.Uint64(b[40:]))
+		q6, b6, c6 := classifyWord(binary.LittleEndian.Uint64(b[48:]))
+		q7, b7, c7 := classifyWord(binary.LittleEndian.Uint64(b[56:]))
+		quote := ^(q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56)
+		backslash := ^(b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56)
+		esc := escapedBytes(backslash, &carry)
+		if c0&c1&c2&c3&c4&c5&c6&c7&swarHigh != swarHigh {
+			// Control bytes: legal as whitespace outside strings (stage 2
+			// checks those), never inside. Rare, so computed only here.
+			ctl := movemaskCtl(b)
+			ctlInString = ctlInString || ctl&stringBytes(quote&^esc, inString) != 0
+		}
+
+		// Unescaped quotes: eight positions unconditionally, then the rest.
+		m := quote &^ esc
+		cnt := bits.OnesCount64(m)
+		d := (*[8]int32)(quotes[nq : nq+8])
+		d[0] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[1] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[2] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[3] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[4] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[5] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[6] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		d[7] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		for k := nq + 8; m != 0; k++ {
+			quotes[k] = int32(i + bits.TrailingZeros64(m))
+			m &= m - 1
+		}
+		nq += cnt
+		inString ^= uint64(cnt & 1)
+
+		// Escaped bytes to check later: '"' and '\\' need no check. Rarer
+		// than quotes, so four positions unconditionally.
+		m = esc &^ (quote | backslash)
+		cnt = bits.OnesCount64(m)
+		e := (*[4]int32)(escapes[ne : ne+4])
+		e[0] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		e[1] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		e[2] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		e[3] = int32(i + bits.TrailingZeros64(m))
+		m &= m - 1
+		for k := ne + 4; m != 0; k++ {
+			escapes[k] = int32(i + bits.TrailingZeros64(m))
+			m &= m - 1
+		}
+		ne += cnt
+	}
+	quotes[nq], quotes[nq+1] = -1, -1
+	if ctlInString {
+		return false
+	}
+
+	// One branch-free pass over the escapes instead of a branch per escape.
+	var class uint8
+	for _, j := range escapes[:ne] {
+		class |= escapeClass[line[j]]
+	}
+	if class == escapeGood {
+		return true
+	}
+	if class&escapeBad != 0 {
+		return false
+	}
+	for _, j := range escapes[:ne] {
+		if line[j] == 'u' && !validUnicodeEscape(line, int(j)) {
+			return false
 		}
 	}
-	if i < len(line) {
-		// The last, partial block, padded with spaces: neither quotes,
-		// backslashes nor control bytes.
-		var pad [64]byte
-		for k := copy(pad[:], line[i:]); k < 64; k++ {
-			pad[k] = ' '
-		}
-		q, bs, c := classifyBlock(&pad)
-		ctlAny |= c
-		e := escapedBytes(bs, &carry)
-		quotes[w] = q &^ e
-		for ; e != 0; e &= e - 1 {
-			k := bits.TrailingZeros64(e)
-			if !escapeOK[pad[k]] {
-				bad = bad || pad[k] != 'u' || !validUnicodeEscape(line, i+k)
-			}
-		}
+	return true
+}
+
+// movemaskCtl returns the bytes of b below 0x20, one bit a byte.
+func movemaskCtl(b *[64]byte) uint64 {
+	var m uint64
+	for k := 7; k >= 0; k-- {
+		_, _, notCtl := classifyWord(binary.LittleEndian.Uint64(b[8*k:]))
+		m = m<<8 | (^notCtl&swarHigh)*swarGather>>56
 	}
-	return !bad, ctlAny != 0
+	return m
+}
+
+// stringBytes returns the bytes of a block that lie inside a string (the
+// opening quote included, the closing one not), given the block's unescaped
+// quotes and whether the block starts inside a string (0 or 1).
+func stringBytes(quote, inString uint64) uint64 {
+	// Prefix xor: bit k becomes the parity of the quotes at or before k.
+	quote ^= quote << 1
+	quote ^= quote << 2
+	quote ^= quote << 4
+	quote ^= quote << 8
+	quote ^= quote << 16
+	quote ^= quote << 32
+	return quote ^ -inString
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/headcount/headcount/processor/framegen"
 )
 
 // extractCases are the decoys and reject reasons; each is also a fuzz seed, and
@@ -193,6 +195,28 @@ func TestExtractChallengeFrames(t *testing.T) {
 	}
 }
 
+// TestExtractFramegen checks framegen's lines, every knob on, against
+// encoding/json.
+func TestExtractFramegen(t *testing.T) {
+	lines := framegenLines(framegen.Config{Seed: 9, Frames: 20000, Delayed: 0.1, Flipped: 0.01,
+		Truncated: 0.05, Garbage: 0.05, Invalid: 0.05, StringTS: 0.1, CRLF: 0.1})
+	var x Extractor
+	var seen [NumReasons]int
+	for i, line := range lines {
+		uid, ts, r := x.Extract(line)
+		wuid, wts, wr := refExtract(line)
+		if r != wr || string(uid) != wuid || ts != wts {
+			t.Fatalf("line %d: Extract(%q) = %q, %d, %v; encoding/json says %q, %d, %v", i, line, uid, ts, r, wuid, wts, wr)
+		}
+		seen[r]++
+	}
+	for _, r := range []Reason{Accepted, Malformed, MissingUID, MissingTS, BadTS} {
+		if seen[r] == 0 {
+			t.Errorf("no line was %v: the test lost its teeth", r)
+		}
+	}
+}
+
 // TestExtractTruncated cuts challenge frames at every length: only the whole
 // frame (and the frame less its trailing "\r") is valid.
 func TestExtractTruncated(t *testing.T) {
@@ -310,7 +334,8 @@ func checkClassifyWord(t *testing.T, w uint64) {
 			wantCtl = true
 		}
 	}
-	if q, bs, ctl := classifyWord(w); q != wantQ || bs != wantBS || (ctl != 0) != wantCtl {
-		t.Fatalf("classifyWord(%#016x) = %08b %08b %x; want %08b %08b %v", w, q, bs, ctl, wantQ, wantBS, wantCtl)
+	nq, nb, nc := classifyWord(w)
+	if q, bs, ctl := ^nq&0xff, ^nb&0xff, nc&swarHigh != swarHigh; q != wantQ || bs != wantBS || ctl != wantCtl {
+		t.Fatalf("classifyWord(%#016x) = %08b %08b %v; want %08b %08b %v", w, q, bs, ctl, wantQ, wantBS, wantCtl)
 	}
 }

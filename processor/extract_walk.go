@@ -1,0 +1,205 @@
+package processor
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Stage 2 of the extractor: a walk over the bytes outside strings that checks
+// the grammar, jumping over every string with stage 1's list of quotes.
+//
+// A table-driven automaton (byte class x state, containers in a register) was
+// tried and measured three times slower in Go: every step then depends on the
+// table lookup of the step before, and the compiler keeps the automaton's
+// state in memory across the rare calls. The plain walker lets the branch
+// predictor run ahead.
+
+// valueAt locates a top-level value: pos is its first byte in the line (-1 if
+// absent), quote the index in Extractor.quotes of the first quote at or after
+// pos, so that a string value ends at quotes[quote+1].
+type valueAt struct{ pos, quote int }
+
+// digitRun returns how many ASCII digits start line[i:], eight bytes at a time.
+func digitRun(line []byte, i int) int {
+	j := i
+	for ; j+8 <= len(line); j += 8 {
+		w := binary.LittleEndian.Uint64(line[j:])
+		// A byte of nd is zero iff it is a digit: high nibble 3, low nibble
+		// below 10 (so that adding 6 does not reach 0x10).
+		nd := (w&0xf0f0f0f0f0f0f0f0 ^ 0x3030303030303030) | (w&0x0f0f0f0f0f0f0f0f+0x0606060606060606)&0x1010101010101010
+		if nd != 0 {
+			m := ((nd & swarLow7) + swarLow7 | nd) & swarHigh
+			return j - i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for j < len(line) && isDecDigit(line[j]) {
+		j++
+	}
+	return j - i
+}
+
+// walk is stage 2. It checks the structure of line (which starts with '{' and
+// ends with '}') and returns where the values of the last top-level "uid" and
+// "ts" start.
+//
+// Stage 2 meets the quotes in the order stage 1 listed them: every quote it
+// sees outside a string opens one, and the next quote closes it. So a string
+// starts at i exactly when quotes[q] == i, a test that does not wait for the
+// load of line[i].
+func (x *Extractor) walk(line []byte) (uid, ts valueAt, ok bool) {
+	uid.pos, ts.pos = -1, -1
+	quotes := x.quotes
+	n := len(line)
+	i, depth, inArray, q := 1, 1, false, 0
+	var c byte
+	var start, k int
+
+object: // just after '{'
+	if line[i] <= ' ' {
+		i = skipSpace(line, i)
+	}
+	if line[i] == '}' {
+		i++
+		goto closed
+	}
+key:
+	if int(quotes[q]) != i {
+		return
+	}
+	start, i = i+1, int(quotes[q+1])
+	if i < 0 {
+		return
+	}
+	q += 2
+	if line[i+1] == ':' {
+		i += 2
+	} else {
+		if i = skipSpace(line, i+1); line[i] != ':' {
+			return
+		}
+		i++
+	}
+	if line[i] <= ' ' {
+		i = skipSpace(line, i)
+	}
+	if depth == 1 {
+		switch keyKind(line[start:quotes[q-1]]) {
+		case keyUID:
+			uid = valueAt{i, q}
+		case keyTS:
+			ts = valueAt{i, q}
+		}
+	}
+
+value:
+	if int(quotes[q]) == i {
+		if i = int(quotes[q+1]); i < 0 {
+			return
+		}
+		q += 2
+		i++
+		goto after
+	}
+	switch c = line[i]; c {
+	case '{':
+		if depth++; depth > jsonMaxNesting {
+			return
+		}
+		x.arrays[depth>>6] &^= 1 << (depth & 63)
+		inArray = false
+		i++
+		goto object
+	case '[':
+		if depth++; depth > jsonMaxNesting {
+			return
+		}
+		x.arrays[depth>>6] |= 1 << (depth & 63)
+		inArray = true
+		if i++; line[i] <= ' ' {
+			i = skipSpace(line, i)
+		}
+		if line[i] == ']' {
+			i++
+			goto closed
+		}
+		goto value
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if c == '-' {
+			i++
+		}
+		// A leading zero stands alone.
+		if k = digitRun(line, i); k == 0 || k > 1 && line[i] == '0' {
+			return
+		}
+		if i += k; line[i] == '.' {
+			if k = digitRun(line, i+1); k == 0 {
+				return
+			}
+			i += 1 + k
+		}
+		if line[i]|0x20 == 'e' {
+			if i++; line[i] == '+' || line[i] == '-' {
+				i++
+			}
+			if k = digitRun(line, i); k == 0 {
+				return
+			}
+			i += k
+		}
+	case 't':
+		if i+4 > n || string(line[i:i+4]) != "true" {
+			return
+		}
+		i += 4
+	case 'f':
+		if i+5 > n || string(line[i:i+5]) != "false" {
+			return
+		}
+		i += 5
+	case 'n':
+		if i+4 > n || string(line[i:i+4]) != "null" {
+			return
+		}
+		i += 4
+	default:
+		return
+	}
+
+after: // just after a value inside a container
+	if c = line[i]; c <= ' ' {
+		i = skipSpace(line, i)
+		c = line[i]
+	}
+	i++
+	if c == ',' {
+		if line[i] <= ' ' {
+			i = skipSpace(line, i)
+		}
+		if inArray {
+			goto value
+		}
+		goto key
+	}
+	if inArray && c != ']' || !inArray && c != '}' {
+		return
+	}
+
+closed: // just after a '}' or ']'
+	if depth--; depth == 0 {
+		return uid, ts, i == n
+	}
+	if i >= n {
+		return
+	}
+	inArray = x.arrays[depth>>6]>>(depth&63)&1 != 0
+	goto after
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace; the '}' that ends the line stops it.
+func skipSpace(line []byte, i int) int {
+	for isJSONSpace(line[i]) {
+		i++
+	}
+	return i
+}
