@@ -5,6 +5,10 @@ BIN := bin/headcount
 KAFKA_NODES ?= 1
 FRAMES ?= 200000
 SEED ?= 1
+# Each `make run` counts into an app and topic of its own, so runs never share state.
+RUN_ID := $(shell date +%s)
+RUN_TOPIC ?= frames-$(RUN_ID)
+RUN_APP ?= headcount-$(RUN_ID)
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 5
 # The tests use the 3-node cluster too; point them elsewhere with
@@ -19,10 +23,11 @@ help: ## list the targets
 build: ## build bin/headcount
 	$(GO) build -o $(BIN) ./cmd/headcount
 
-run: build kafka-up ## the main job: brings up Kafka, generates FRAMES frames and counts them
+run: build kafka-up ## the main job: Kafka up, FRAMES generated frames in, exactly-once counts out
 	@mkdir -p .cache
-	./$(BIN) gen --seed $(SEED) --frames $(FRAMES) --delayed 0.1 > .cache/frames.jsonl
-	./$(BIN) count --early 0 --windows minute,hour .cache/frames.jsonl
+	./$(BIN) gen --seed $(SEED) --frames $(FRAMES) --delayed 0.1 --flipped 0.0005 --garbage 0.0005 > .cache/frames.jsonl
+	./$(BIN) produce --create --partitions 3 --topic $(RUN_TOPIC) .cache/frames.jsonl
+	./$(BIN) run --app $(RUN_APP) --input $(RUN_TOPIC) --windows minute,hour --early 0 --drain --stdout --instance make-run
 
 test: build ## every test: unit, fuzz seeds, integration against real Kafka (started here)
 	$(MAKE) kafka-up KAFKA_NODES=1

@@ -58,6 +58,20 @@ type ServiceStats struct {
 	Restores    uint64
 }
 
+// logAttrs lists the counters for a log line.
+func (st ServiceStats) logAttrs() []any {
+	attrs := []any{"frames", st.Frames, "commits", st.Commits, "aborts", st.Aborts, "restores", st.Restores}
+	for r := Malformed; r < NumReasons; r++ {
+		if st.Rejects[r] > 0 {
+			attrs = append(attrs, r.String(), st.Rejects[r])
+		}
+	}
+	if st.DroppedLate > 0 {
+		attrs = append(attrs, "dropped_late", st.DroppedLate)
+	}
+	return attrs
+}
+
 // serviceConfig is what the tasks share.
 type serviceConfig struct {
 	engine          Config
@@ -146,11 +160,10 @@ func (s *Service) Run(ctx context.Context) error {
 		drained, err := s.session(ctx)
 		switch {
 		case drained:
-			s.log.Info("drained: every input partition consumed and every window final",
-				"frames", s.stats.Frames, "commits", s.stats.Commits)
+			s.log.Info("drained: every input partition consumed and every window final", s.stats.logAttrs()...)
 			return nil
 		case ctx.Err() != nil:
-			s.log.Info("stopped", "frames", s.stats.Frames, "commits", s.stats.Commits)
+			s.log.Info("stopped", s.stats.logAttrs()...)
 			return nil
 		case err == nil:
 			continue

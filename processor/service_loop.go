@@ -52,11 +52,17 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 		if err := sess.Begin(); err != nil {
 			return false, fmt.Errorf("begin transaction: %w", err)
 		}
-		deadline := time.Now().Add(s.cfg.CommitInterval)
+		began := time.Now()
+		deadline := began.Add(s.cfg.CommitInterval)
+		var polled int
+		var pollTime, procTime time.Duration
 		for stop := false; !stop && time.Now().Before(deadline); {
 			pctx, cancel := context.WithDeadline(ctx, deadline)
+			t0 := time.Now()
 			fs := sess.PollRecords(pctx, 100_000)
 			cancel()
+			pollTime += time.Since(t0)
+			polled += fs.NumRecords()
 			if fs.IsClientClosed() {
 				return false, errors.New("client closed")
 			}
@@ -66,9 +72,11 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 				}
 			})
 			s.install()
+			t1 := time.Now()
 			if err := s.process(fs); err != nil {
 				return false, err
 			}
+			procTime += time.Since(t1)
 			stop = ctx.Err() != nil
 		}
 		now := time.Now()
@@ -82,9 +90,12 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 			sess.Produce(ctx, r, promise.Promise())
 		}
 		produceErr := promise.Err()
+		t2 := time.Now()
 		// End gets no cancellable context: a cancelled End leaves the
 		// transaction open without aborting it.
 		committed, err := sess.End(context.Background(), kgo.TransactionEndTry(produceErr == nil))
+		s.log.Debug("transaction", "committed", committed, "records", polled, "produced", len(out),
+			"poll", pollTime, "process", procTime, "flush", t2.Sub(now), "end", time.Since(t2), "total", time.Since(began))
 		if err != nil {
 			return false, fmt.Errorf("end transaction: %w", err)
 		}
