@@ -11,20 +11,25 @@ import (
 
 // OpenInput wraps r so that gzip input (recognised by its magic bytes, not by
 // a file name) reads as plain lines. The returned closer releases the decoder.
+//
+// Plain input is read straight from r after its first two bytes: the count
+// pipeline reads in chunks of a MiB, and a buffer in between would only copy
+// every byte once more.
 func OpenInput(r io.Reader) (io.Reader, func() error, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
+	var magic [2]byte
+	n, err := io.ReadFull(r, magic[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, nil, fmt.Errorf("read input: %w", err)
 	}
-	if bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
+	in := io.MultiReader(bytes.NewReader(magic[:n]), r)
+	if n == 2 && magic == [2]byte{0x1f, 0x8b} {
+		zr, err := gzip.NewReader(bufio.NewReaderSize(in, 1<<20))
 		if err != nil {
 			return nil, nil, fmt.Errorf("open gzip input: %w", err)
 		}
 		return zr, zr.Close, nil
 	}
-	return br, func() error { return nil }, nil
+	return in, func() error { return nil }, nil
 }
 
 // chunkReader cuts a stream into chunks of whole lines, so that chunks can be
