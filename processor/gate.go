@@ -16,7 +16,8 @@ import (
 // and the held frames are admitted. When the disagreeing frames reach the
 // candidates' number plus Quorum, the candidates were outliers and are
 // rejected as TSOutlier. A lone candidate far from the one being held is
-// rejected at once.
+// rejected at once. Candidates that stream time, moving on by itself (a
+// sparse stream), brings within Horizon are admitted.
 //
 // The first frames of a stream are held the same way until Quorum of them
 // agree, so a bit-flipped first frame cannot set stream time either.
@@ -70,6 +71,13 @@ func (g *Gate) Admit(f Frame, pass func(Frame), reject func(Frame, Reason)) {
 		}
 		pass(f)
 		if len(g.held) > 0 {
+			if g.hi <= g.time+g.horizon {
+				// Stream time moved on by itself (a sparse stream) and
+				// brought the candidates within reach: they are plausible now.
+				g.time = max(g.time, g.hi)
+				g.release(pass)
+				return
+			}
 			g.against++
 			g.dropIfStale(reject)
 		}
