@@ -97,6 +97,11 @@ func TestGate(t *testing.T) {
 			wantHeld:     1,
 		},
 		{
+			name:     "a sparse stream catches up with a held frame",
+			ts:       []int64{gateT0, gateT0 + 1, gateT0 + 2, gateT0 + 3, gateT0 + gateHorizon + 1800, gateT0 + 1800, gateT0 + 3600},
+			wantTime: gateT0 + gateHorizon + 1800,
+		},
+		{
 			name:     "flip into the past passes the gate",
 			ts:       concat(run(gateT0, 10), []int64{gateT0 + 10 + flipPast}, run(gateT0+11, 3)),
 			wantTime: gateT0 + 13,
