@@ -28,6 +28,7 @@ const (
 type Extractor struct {
 	quotes  []int32                       // positions of the unescaped quotes of the line (stage 1)
 	escapes []int32                       // positions of the escaped bytes other than '"' and '\' (stage 1)
+	masks   []blockMasks                  // classification of the line's 64-byte blocks (stage 1)
 	arrays  [jsonMaxNesting/64 + 1]uint64 // bit d set: the container at depth d is an array
 	buf     []byte                        // the unescaped uid, when it had escapes
 }
@@ -99,18 +100,23 @@ const (
 )
 
 // keyKind says whether the raw key k (without quotes) is "uid" or "ts".
+// Small enough to be inlined: most keys are told apart by their length.
 func keyKind(k []byte) int {
-	switch {
-	case len(k) == 3 && k[0] == 'u' && k[1] == 'i' && k[2] == 'd':
-		return keyUID
-	case len(k) == 2 && k[0] == 't' && k[1] == 's':
-		return keyTS
-	case len(k) < 7 || len(k) > 18:
+	switch len(k) {
+	case 2:
+		if k[0] == 't' && k[1] == 's' {
+			return keyTS
+		}
+	case 3:
+		if k[0] == 'u' && k[1] == 'i' && k[2] == 'd' {
+			return keyUID
+		}
+	case 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18:
 		// The shortest escaped spelling of "ts" is `\u0074s`, the longest
 		// of "uid" `\u0075\u0069\u0064`.
-		return keyOther
+		return escapedKeyKind(k)
 	}
-	return escapedKeyKind(k)
+	return keyOther
 }
 
 // escapedKeyKind decodes a key that may have escapes as encoding/json would,

@@ -59,7 +59,8 @@ func escapedBytes(backslash uint64, carry *uint64) uint64 {
 }
 
 // Escape classes: what may follow a backslash. '"' and '\\' never reach the
-// table (stage 1 already knows those bytes); 'u' needs four hex digits.
+// table (stage 1 already knows those bytes); 'u' needs four hex digits. The
+// values are bits: classes of several escapes are or-ed together.
 const (
 	escapeGood = 0
 	escapeBad  = 1
@@ -90,36 +91,29 @@ func validUnicodeEscape(line []byte, j int) bool {
 	return isHexDigit(line[j+1]) && isHexDigit(line[j+2]) && isHexDigit(line[j+3]) && isHexDigit(line[j+4])
 }
 
-// index is stage 1. It lists the positions of the unescaped quotes of line in
-// x.quotes, followed by two -1 sentinels, and checks every escape sequence and
-// that no string holds a control byte; it reports false if one fails. line
-// must not end with a backslash (Extract checks that it ends with '}').
-//
-// The positions are written simdjson-style: a fixed number per block whatever
-// the mask holds (the extra ones are garbage past the new length, overwritten
-// later), so that most blocks take no data-dependent branch. The body is
-// written out by hand because the inliner would not take it.
-func (x *Extractor) index(line []byte) bool {
-	n := len(line)
-	if len(x.quotes) < n+16 {
-		x.quotes = make([]int32, n+16+n/4)
-		x.escapes = make([]int32, n+16+n/4)
+// blockMasks is what classification finds in one 64-byte block of a line, one
+// bit a byte: its quotes and backslashes, and (nonzero) whether it has
+// control bytes.
+type blockMasks struct{ quote, backslash, ctl uint64 }
+
+// lastBlock returns the last, partial 64-byte block of line, padded with
+// spaces (neither quotes, backslashes nor control bytes); len(line)%64 != 0.
+func lastBlock(line []byte) (pad [64]byte) {
+	for k := copy(pad[:], line[len(line)&^63:]); k < 64; k++ {
+		pad[k] = ' '
 	}
-	quotes, escapes := x.quotes, x.escapes
-	nq, ne := 0, 0
-	var carry, inString uint64
-	ctlInString := false
-	var pad [64]byte
-	for i := 0; i < n; i += 64 {
+	return pad
+}
+
+// classifySWAR fills masks (one per 64-byte block of line) eight bytes at a
+// time with integer arithmetic: the portable classifier.
+func classifySWAR(line []byte, masks []blockMasks) {
+	for k := range masks {
 		var b *[64]byte
-		if i+64 <= n {
+		if i := k << 6; i+64 <= len(line) {
 			b = (*[64]byte)(line[i : i+64])
 		} else {
-			// The last, partial block, padded with spaces: neither quotes,
-			// backslashes nor control bytes.
-			for k := copy(pad[:], line[i:]); k < 64; k++ {
-				pad[k] = ' '
-			}
+			pad := lastBlock(line)
 			b = &pad
 		}
 		q0, b0, c0 := classifyWord(binary.LittleEndian.Uint64(b[0:]))
@@ -130,14 +124,51 @@ func (x *Extractor) index(line []byte) bool {
 		q5, b5, c5 := classifyWord(binary.LittleEndian.Uint64(b[40:]))
 		q6, b6, c6 := classifyWord(binary.LittleEndian.Uint64(b[48:]))
 		q7, b7, c7 := classifyWord(binary.LittleEndian.Uint64(b[56:]))
-		quote := ^(q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56)
-		backslash := ^(b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56)
+		masks[k] = blockMasks{
+			quote:     ^(q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56),
+			backslash: ^(b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56),
+			ctl:       ^(c0 & c1 & c2 & c3 & c4 & c5 & c6 & c7) & swarHigh,
+		}
+	}
+}
+
+// index is stage 1. It lists the positions of the unescaped quotes of line in
+// x.quotes, followed by two -1 sentinels, and checks every escape sequence and
+// that no string holds a control byte; it reports false if one fails. line
+// must not end with a backslash (Extract checks that it ends with '}').
+//
+// Classification (classifySWAR, or a SIMD classifier where built and
+// supported) runs first over the whole line; then one pass over the masks.
+// The positions are written simdjson-style: a fixed number per block whatever
+// the mask holds (the extra ones are garbage past the new length, overwritten
+// later), so that most blocks take no data-dependent branch. The body is
+// written out by hand because the inliner would not take it.
+func (x *Extractor) index(line []byte) bool {
+	n := len(line)
+	nb := (n + 63) >> 6
+	if len(x.quotes) < n+16 {
+		x.quotes = make([]int32, n+16+n/4)
+		x.escapes = make([]int32, n+16+n/4)
+		x.masks = make([]blockMasks, nb+nb/4)
+	}
+	masks := x.masks[:nb]
+	if simdClassify {
+		classifySIMD(line, masks)
+	} else {
+		classifySWAR(line, masks)
+	}
+	quotes, escapes := x.quotes, x.escapes
+	nq, ne := 0, 0
+	var carry, inString uint64
+	ctlInString := false
+	for k, bm := range masks {
+		i := k << 6
+		quote, backslash := bm.quote, bm.backslash
 		esc := escapedBytes(backslash, &carry)
-		if c0&c1&c2&c3&c4&c5&c6&c7&swarHigh != swarHigh {
+		if bm.ctl != 0 {
 			// Control bytes: legal as whitespace outside strings (stage 2
-			// checks those), never inside. Rare, so computed only here.
-			ctl := movemaskCtl(b)
-			ctlInString = ctlInString || ctl&stringBytes(quote&^esc, inString) != 0
+			// checks those), never inside. Rare, so located only here.
+			ctlInString = ctlInString || ctlBytes(line, i)&stringBytes(quote&^esc, inString) != 0
 		}
 
 		// Unescaped quotes: eight positions unconditionally, then the rest.
@@ -191,27 +222,37 @@ func (x *Extractor) index(line []byte) bool {
 		return false
 	}
 
-	// One branch-free pass over the escapes instead of a branch per escape.
+	// One branch-free pass over the escapes instead of a branch per escape;
+	// it also packs the positions of the \u escapes at the front of the
+	// list, in place, for a second pass that checks their hex digits.
 	var class uint8
+	nu := 0
 	for _, j := range escapes[:ne] {
-		class |= escapeClass[line[j]]
-	}
-	if class == escapeGood {
-		return true
+		c := escapeClass[line[j]]
+		class |= c
+		escapes[nu] = j
+		nu += int(c >> 1) // escapeU
 	}
 	if class&escapeBad != 0 {
 		return false
 	}
-	for _, j := range escapes[:ne] {
-		if line[j] == 'u' && !validUnicodeEscape(line, int(j)) {
+	for _, j := range escapes[:nu] {
+		if !validUnicodeEscape(line, int(j)) {
 			return false
 		}
 	}
 	return true
 }
 
-// movemaskCtl returns the bytes of b below 0x20, one bit a byte.
-func movemaskCtl(b *[64]byte) uint64 {
+// ctlBytes returns the bytes below 0x20 of the 64-byte block of line at i,
+// one bit a byte.
+func ctlBytes(line []byte, i int) uint64 {
+	var b [64]byte
+	if i+64 <= len(line) {
+		b = [64]byte(line[i : i+64])
+	} else {
+		b = lastBlock(line)
+	}
 	var m uint64
 	for k := 7; k >= 0; k-- {
 		_, _, notCtl := classifyWord(binary.LittleEndian.Uint64(b[8*k:]))

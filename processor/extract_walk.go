@@ -21,14 +21,28 @@ type valueAt struct{ pos, quote int }
 
 // digitRun returns how many ASCII digits start line[i:], eight bytes at a time.
 func digitRun(line []byte, i int) int {
+	if i+8 <= len(line) {
+		if m := nonDigits(binary.LittleEndian.Uint64(line[i:])); m != 0 {
+			return bits.TrailingZeros64(m) >> 3
+		}
+	}
+	return digitRunLong(line, i)
+}
+
+// nonDigits returns the high bit of each byte of w that is not an ASCII digit.
+func nonDigits(w uint64) uint64 {
+	// A byte of nd is zero iff it is a digit: high nibble 3, low nibble below
+	// 10 (so that adding 6 does not reach 0x10).
+	nd := (w&0xf0f0f0f0f0f0f0f0 ^ 0x3030303030303030) | (w&0x0f0f0f0f0f0f0f0f+0x0606060606060606)&0x1010101010101010
+	return ((nd & swarLow7) + swarLow7 | nd) & swarHigh
+}
+
+// digitRunLong is digitRun for runs of eight digits or more, and near the end
+// of the line.
+func digitRunLong(line []byte, i int) int {
 	j := i
 	for ; j+8 <= len(line); j += 8 {
-		w := binary.LittleEndian.Uint64(line[j:])
-		// A byte of nd is zero iff it is a digit: high nibble 3, low nibble
-		// below 10 (so that adding 6 does not reach 0x10).
-		nd := (w&0xf0f0f0f0f0f0f0f0 ^ 0x3030303030303030) | (w&0x0f0f0f0f0f0f0f0f+0x0606060606060606)&0x1010101010101010
-		if nd != 0 {
-			m := ((nd & swarLow7) + swarLow7 | nd) & swarHigh
+		if m := nonDigits(binary.LittleEndian.Uint64(line[j:])); m != 0 {
 			return j - i + bits.TrailingZeros64(m)>>3
 		}
 	}
