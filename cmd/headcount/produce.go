@@ -25,6 +25,7 @@ type produceCmd struct {
 	Create      bool     `help:"Create the topic when it is missing (otherwise a missing topic is an error)."`
 	Partitions  int32    `help:"Partitions of a topic made by --create (default: the broker's num.partitions)."`
 	Replication int16    `default:"-1" help:"Replication factor of a topic made by --create (-1: the broker's default)."`
+	Compression string   `default:"lz4" enum:"none,gzip,snappy,lz4,zstd" help:"Batch compression: none, gzip, snappy, lz4 or zstd. On one machine none is fastest; over a network lz4 sends about 4x fewer bytes."`
 	Files       []string `arg:"" optional:"" help:"Input files (gzip recognised by its magic bytes); none or - reads stdin."`
 }
 
@@ -35,9 +36,30 @@ const (
 	minRead   = 64 << 10 // a chunk with less room left is replaced
 )
 
+// codec returns the franz-go codec named by --compression.
+func codec(name string) (kgo.CompressionCodec, error) {
+	switch name {
+	case "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("--compression %q: want none, gzip, snappy, lz4 or zstd", name)
+}
+
 func (p *produceCmd) Run(ctx context.Context) error {
 	if p.Partitions != 0 && !p.Create {
 		return errors.New("--partitions applies only with --create")
+	}
+	compression, err := codec(p.Compression)
+	if err != nil {
+		return err
 	}
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(p.Brokers...),
@@ -47,9 +69,7 @@ func (p *produceCmd) Run(ctx context.Context) error {
 		kgo.RecordPartitioner(kgo.UniformBytesPartitioner(1<<20, true, true, nil)),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchMaxBytes(1<<20),
-		// lz4 compresses JSON frames about 4x at several hundred MB/s per core,
-		// and the broker on the same machine decompresses it cheaply to validate.
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerBatchCompression(compression),
 		kgo.MaxBufferedRecords(1<<20),
 		kgo.MaxBufferedBytes(256<<20),
 	)
