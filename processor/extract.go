@@ -10,6 +10,10 @@ const (
 	// jsonMaxNesting is encoding/json's limit on nested objects and arrays, the
 	// top-level object included: deeper frames are malformed there, so here too.
 	jsonMaxNesting = 10000
+	// maxLine is the longest line Extract reads (2 GiB less a block), as
+	// stage 1 keeps positions as int32: longer ones are Malformed, where
+	// encoding/json would parse them.
+	maxLine = 1<<31 - 128
 	// tsMax is 9999-12-31T23:59:59Z, the largest ts accepted.
 	tsMax = 253402300799
 )
@@ -21,7 +25,8 @@ const (
 // then decoding the two values) on every input: which lines are valid, which keys
 // are top-level, that the last of repeated keys wins, how escaped keys and uids
 // decode, including encoding/json's U+FFFD replacement of invalid UTF-8 inside
-// uid. Like encoding/json it does not validate UTF-8 elsewhere.
+// uid. Like encoding/json it does not validate UTF-8 elsewhere. The one
+// difference: lines over 2 GiB are Malformed.
 //
 // The zero value is ready to use; not safe for concurrent use (it keeps scratch
 // space for unescaping).
@@ -50,7 +55,7 @@ func (x *Extractor) Extract(line []byte) (uid []byte, ts int64, r Reason) {
 	n := len(line)
 	// A line ending in anything but '}' is not an object, and that last '}'
 	// bounds every inner loop of stage 2.
-	if n < 2 || line[0] != '{' || line[n-1] != '}' {
+	if n < 2 || line[0] != '{' || line[n-1] != '}' || n > maxLine {
 		return nil, 0, Malformed
 	}
 	if !x.index(line) {

@@ -147,8 +147,12 @@ func (x *Extractor) index(line []byte) bool {
 	n := len(line)
 	nb := (n + 63) >> 6
 	if len(x.quotes) < n+16 {
+		// Room for a position a byte, the unconditional writes past the
+		// last one, and the sentinels; a quarter more to grow less often.
 		x.quotes = make([]int32, n+16+n/4)
 		x.escapes = make([]int32, n+16+n/4)
+	}
+	if len(x.masks) < nb {
 		x.masks = make([]blockMasks, nb+nb/4)
 	}
 	masks := x.masks[:nb]

@@ -195,6 +195,33 @@ func TestExtractChallengeFrames(t *testing.T) {
 	}
 }
 
+// TestExtractBlockBoundaries moves tricky fragments across stage 1's 64-byte
+// block boundaries (and its padded last block), in values and in keys.
+func TestExtractBlockBoundaries(t *testing.T) {
+	fragments := []string{
+		`\"`, `\\`, `\\\"`, `\\\\\\`, `\\\\\\\"`, `\u00e9`, `\uD83D\uDE00`, `\/\b\f\n\r\t`,
+		`"`, `\`, `\x`, `\u12`, `\u12g4`, "\t", "\x1f", "\\\x01",
+	}
+	var x Extractor
+	for _, frag := range fragments {
+		for pad := range 140 {
+			p := strings.Repeat("a", pad)
+			for _, line := range []string{
+				`{"pad":"` + p + frag + `","uid":"u","ts":1}`,
+				`{"` + p + frag + `":1,"uid":"u","ts":1}`,
+				`{"uid":"u","ts":1,"pad":"` + p + frag + `"}`,
+				`{"uid":"u","ts":1,"pad":"` + p + frag + `"}` + "\r",
+				`{"uid":"` + p + frag + `","ts":1}`,
+			} {
+				uid, ts, r := x.Extract([]byte(line))
+				if wuid, wts, wr := refExtract([]byte(line)); r != wr || string(uid) != wuid || ts != wts {
+					t.Fatalf("Extract(%q) = %q, %d, %v; encoding/json says %q, %d, %v", line, uid, ts, r, wuid, wts, wr)
+				}
+			}
+		}
+	}
+}
+
 // TestExtractFramegen checks framegen's lines, every knob on, against
 // encoding/json.
 func TestExtractFramegen(t *testing.T) {
