@@ -39,10 +39,10 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("new session %s: %w", txnID, err)
 	}
-	defer func() {
-		// Leave the group so the partitions move on at once.
-		sess.Close()
-	}()
+	// Leave the group so the partitions move on at once. Every early return
+	// below comes after a poll that blocks rebalances, and Close would wait
+	// for ever on the revoke that leaving the group causes.
+	defer sess.CloseAllowingRebalance()
 	s.log.Info("session started", "transactional_id", txnID, "group", s.cfg.App)
 
 	var lastEarly time.Time
@@ -85,9 +85,13 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 			lastEarly = now
 		}
 		out, results = s.collect(now, early, out[:0], results[:0])
+		// Produce with a context that SIGTERM does not cancel: kgo fails
+		// buffered records whose context is done, which would abort the
+		// transaction that shutdown is meant to commit.
+		pctx := context.WithoutCancel(ctx)
 		promise := kgo.AbortingFirstErrPromise(sess.Client())
 		for _, r := range out {
-			sess.Produce(ctx, r, promise.Promise())
+			sess.Produce(pctx, r, promise.Promise())
 		}
 		produceErr := promise.Err()
 		t2 := time.Now()
