@@ -28,6 +28,12 @@ const (
 // uid. Like encoding/json it does not validate UTF-8 elsewhere. The one
 // difference: lines over 2 GiB are Malformed.
 //
+// It reads a line in two passes, after simdjson: stage 1 (extract_index.go)
+// classifies 64 bytes at a time without data-dependent branches, checks every
+// escape and lists the quotes that delimit strings; stage 2 (extract_walk.go)
+// checks the grammar over the bytes outside strings, jumping from each opening
+// quote to its closing one, and notes where the top-level uid and ts are.
+//
 // The zero value is ready to use; not safe for concurrent use (it keeps scratch
 // space for unescaping).
 type Extractor struct {
