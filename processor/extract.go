@@ -110,31 +110,12 @@ const (
 	keyTS
 )
 
-// keyKind says whether the raw key k (without quotes) is "uid" or "ts".
-// Small enough to be inlined: most keys are told apart by their length.
-func keyKind(k []byte) int {
-	switch len(k) {
-	case 2:
-		if k[0] == 't' && k[1] == 's' {
-			return keyTS
-		}
-	case 3:
-		if k[0] == 'u' && k[1] == 'i' && k[2] == 'd' {
-			return keyUID
-		}
-	case 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18:
-		// The shortest escaped spelling of "ts" is `\u0074s`, the longest
-		// of "uid" `\u0075\u0069\u0064`.
-		return escapedKeyKind(k)
-	}
-	return keyOther
-}
-
-// escapedKeyKind decodes a key that may have escapes as encoding/json would,
-// as far as needed to tell "uid" and "ts" apart: only \uXXXX of an ASCII
-// letter can spell one of them (other escapes stand for punctuation and
-// control bytes, raw bytes above 0x7f for other runes). Stage 1 checked the
-// escapes.
+// escapedKeyKind tells whether a key of 7 to 18 raw bytes is "uid" or "ts"
+// once decoded as encoding/json would. Those lengths bound the escaped
+// spellings: `\u0074s` is the shortest of "ts", `\u0075\u0069\u0064` the
+// longest of "uid". Only \u00XX of an ASCII letter can spell either (other
+// escapes stand for punctuation and control bytes, raw bytes above 0x7f for
+// other runes). Stage 1 checked the escapes.
 func escapedKeyKind(k []byte) int {
 	var d [3]byte
 	n := 0

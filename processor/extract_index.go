@@ -5,11 +5,14 @@ import (
 	"math/bits"
 )
 
-// Stage 1 of the extractor: one branch-light pass over the whole line, eight bytes
-// at a time (SWAR), that finds every quote which is not escaped and checks every
-// escape sequence. Stage 2 (extract.go) then walks the structure and jumps over
-// each string body with one bitmap lookup instead of scanning it, so the cost of
-// the roughly 150 escapes in a challenge frame is paid here, without branches.
+// Stage 1 of the extractor: one pass over the whole line, 64 bytes at a time
+// and, for most blocks, without data-dependent branches. It classifies each
+// block (classifySWAR: eight bytes at a time with integer arithmetic, or
+// classifySIMD where built with GOEXPERIMENT=simd), finds the escaped bytes,
+// lists the positions of the quotes that delimit strings, and checks every
+// escape sequence and that no string holds a control byte. Stage 2
+// (extract_walk.go) then jumps from each opening quote to its closing one: the
+// roughly 170 escapes of a challenge frame cost no branch.
 
 const (
 	swarLow7 = 0x7f7f7f7f7f7f7f7f
@@ -39,9 +42,12 @@ func classifyWord(w uint64) (notQuote, notBackslash, notCtl uint64) {
 
 // escapedBytes returns the bytes of a 64-byte block that follow an escaping
 // backslash, given its backslash mask; carry says whether the first byte is
-// escaped by the previous block and is updated for the next one. This is
-// simdjson's branchless odd-run detection: an odd run of backslashes escapes the
-// byte after it, an even run does not.
+// escaped by the previous block and is updated for the next one. An odd run of
+// backslashes escapes the byte after it, an even run does not. This is
+// simdjson's branchless way to tell them apart (its json_escape_scanner):
+// subtracting the first backslash of each run from the odd bits borrows
+// through the run and leaves the parity of its length at its end.
+// TestEscapedBytes checks it against a plain scan.
 func escapedBytes(backslash uint64, carry *uint64) uint64 {
 	if backslash == 0 {
 		e := *carry
@@ -49,8 +55,6 @@ func escapedBytes(backslash uint64, carry *uint64) uint64 {
 		return e
 	}
 	potential := backslash &^ *carry
-	// Adding a run's start to the run carries out right after it; which bit the
-	// carry lands on says whether the run has odd or even length.
 	code := ((potential << 1) | oddBits) - potential
 	code ^= oddBits
 	e := code ^ (backslash | *carry)

@@ -97,11 +97,24 @@ key:
 		i = skipSpace(line, i)
 	}
 	if depth == 1 {
-		switch keyKind(line[start:quotes[q-1]]) {
-		case keyUID:
-			uid = valueAt{i, q}
-		case keyTS:
-			ts = valueAt{i, q}
+		// keyKind by hand, for the common lengths: a call here would make
+		// the compiler move the walker's state through the stack.
+		switch k = int(quotes[q-1]) - start; {
+		case k == 3:
+			if line[start] == 'u' && line[start+1] == 'i' && line[start+2] == 'd' {
+				uid = valueAt{i, q}
+			}
+		case k == 2:
+			if line[start] == 't' && line[start+1] == 's' {
+				ts = valueAt{i, q}
+			}
+		case k >= 7 && k <= 18:
+			switch escapedKeyKind(line[start : start+k]) {
+			case keyUID:
+				uid = valueAt{i, q}
+			case keyTS:
+				ts = valueAt{i, q}
+			}
 		}
 	}
 
