@@ -93,7 +93,7 @@ func TestEnsureTopicsCreates(t *testing.T) {
 	}{
 		{topics.Results, map[string]string{"cleanup.policy": "compact"}},
 		{topics.Changelog, map[string]string{"cleanup.policy": "compact", "segment.bytes": "67108864", "min.compaction.lag.ms": "0"}},
-		{topics.Repartition, map[string]string{"cleanup.policy": "delete", "retention.ms": "86400000", "message.timestamp.type": "LogAppendTime"}},
+		{topics.Repartition, map[string]string{"cleanup.policy": "delete", "retention.ms": "-1", "message.timestamp.type": "LogAppendTime"}},
 		{topics.Rejects, map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000", "message.timestamp.type": "LogAppendTime"}},
 		{topics.Input, map[string]string{"cleanup.policy": "delete"}},
 	}

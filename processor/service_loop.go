@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/headcount/headcount/state"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -45,7 +46,7 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 	defer sess.CloseAllowingRebalance()
 	s.log.Info("session started", "transactional_id", txnID, "group", s.cfg.App)
 
-	var lastEarly time.Time
+	var lastEarly, lastPurge time.Time
 	var out []*kgo.Record
 	var results []Result
 	for {
@@ -112,6 +113,10 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 		} else {
 			s.stats.Commits++
 			s.committed(now)
+			if now.Sub(lastPurge) >= purgeInterval {
+				lastPurge = now
+				s.purge(ctx, sess.Client())
+			}
 			if s.cfg.OnCommit != nil && len(results) > 0 {
 				s.cfg.OnCommit(results)
 			}
@@ -272,3 +277,31 @@ func sortedKeys[V any](m map[int32]V) []int32 {
 // partitionOf places a keyed record: the same key always lands in the same
 // partition, which compaction and the window tasks rely on.
 func partitionOf(key []byte, n int32) int32 { return int32(state.Hash(key) % uint64(n)) }
+
+// purgeInterval spaces out the deletion of consumed repartition records.
+const purgeInterval = 30 * time.Second
+
+// purge deletes the repartition records this instance has committed as
+// consumed: the topic keeps records until they are read, not for a time.
+// A failure only delays the deletion, so it is logged and not retried.
+func (s *Service) purge(ctx context.Context, cl *kgo.Client) {
+	offs := cl.CommittedOffsets()[s.cfg.Topics.Repartition]
+	if len(offs) == 0 {
+		return
+	}
+	set := kadm.Offsets{}
+	for p, o := range offs {
+		if _, owned := s.windows[p]; owned && o.Offset > 0 {
+			set.Add(kadm.Offset{Topic: s.cfg.Topics.Repartition, Partition: p, At: o.Offset})
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).DeleteRecords(pctx, set)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("could not delete consumed repartition records; retrying later", "err", err)
+	}
+}

@@ -64,11 +64,11 @@ var ErrTopicConfig = errors.New("topic configuration breaks exactly-once guarant
 // not from its producer timestamp: a replay of two-year-old frames must not
 // find its records already expired.
 const (
-	// RepartitionRetention bounds the disk used by the repartition topic. The
-	// second stage never reads a record again once its offset is committed, so
-	// only an outage longer than this (with records written but not yet
-	// consumed) can lose data.
-	RepartitionRetention = 24 * time.Hour
+	// RepartitionRetention is unlimited: a record must stay until the second
+	// stage consumed it, however long the service was down. The service
+	// deletes what it has committed instead (Service.purge), as Kafka
+	// Streams does with its repartition topics.
+	RepartitionRetention time.Duration = -1
 	// RejectsRetention is how long dead letters stay for inspection.
 	RejectsRetention = 7 * 24 * time.Hour
 )
@@ -92,7 +92,12 @@ type topicSpec struct {
 // min.insync.replicas is never set: the broker's default applies.
 func (t Topics) specs(l TopicLayout) []topicSpec {
 	str := kadm.StringPtr
-	ms := func(d time.Duration) *string { return str(strconv.FormatInt(d.Milliseconds(), 10)) }
+	ms := func(d time.Duration) *string {
+		if d < 0 {
+			return str("-1")
+		}
+		return str(strconv.FormatInt(d.Milliseconds(), 10))
+	}
 	return []topicSpec{
 		{role: "input", name: t.Input, partitions: l.InputPartitions},
 		{role: "repartition", name: t.Repartition, partitions: l.Partitions, configs: map[string]*string{
