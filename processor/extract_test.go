@@ -106,6 +106,8 @@ var extractCases = []struct {
 	{"mismatched braces", `{"uid":"a","ts":1,"x":{"a":1]}`, "", 0, Malformed},
 	{"array value as key", `{"uid":"a","ts":1,"x":{1:2}}`, "", 0, Malformed},
 	{"key without value", `{"uid":"a","ts":1,"x"}`, "", 0, Malformed},
+	{"short key without value", `{"":}`, "", 0, Malformed},
+	{"two-byte key without value", `{"ts":}`, "", 0, Malformed},
 	{"bad escape", `{"uid":"a","ts":1,"x":"\x"}`, "", 0, Malformed},
 	{"bad unicode escape", `{"uid":"a","ts":1,"x":"\u12g4"}`, "", 0, Malformed},
 	{"short unicode escape", `{"uid":"a","ts":1,"x":"\u12"}`, "", 0, Malformed},

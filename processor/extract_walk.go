@@ -98,24 +98,27 @@ key:
 	}
 	if depth == 1 {
 		// Top-level keys have every length, so tests on it would
-		// mispredict: compare with arithmetic. A key has at least four bytes
-		// after its start in the line (closing quote, ':', value, '}').
-		k = int(quotes[q-1]) - start
-		w := binary.LittleEndian.Uint32(line[start:])
-		hit := b2i(k == 3) & b2i(w&0xffffff == 'u'|'i'<<8|'d'<<16)
-		uid.pos += (i - uid.pos) & -hit
-		uid.quote += (q - uid.quote) & -hit
-		hit = b2i(k == 2) & b2i(w&0xffff == 't'|'s'<<8)
-		ts.pos += (i - ts.pos) & -hit
-		ts.quote += (q - ts.quote) & -hit
-		// An escaped spelling has a backslash among its first three bytes
-		// (`ui\u0064` is the latest); this test may err towards the call.
-		if t := w ^ 0x5c5c5c; k >= 7 && k <= 18 && (t-0x010101)&^t&0x808080 != 0 {
-			switch escapedKeyKind(line[start : start+k]) {
-			case keyUID:
-				uid = valueAt{i, q}
-			case keyTS:
-				ts = valueAt{i, q}
+		// mispredict: compare with arithmetic. A key of two bytes or more
+		// has four bytes from its start in the line: itself, its closing
+		// quote, ':' and the final '}' (no value checked yet).
+		if k = int(quotes[q-1]) - start; k >= 2 {
+			w := binary.LittleEndian.Uint32(line[start:])
+			hit := b2i(k == 3) & b2i(w&0xffffff == 'u'|'i'<<8|'d'<<16)
+			uid.pos += (i - uid.pos) & -hit
+			uid.quote += (q - uid.quote) & -hit
+			hit = b2i(k == 2) & b2i(w&0xffff == 't'|'s'<<8)
+			ts.pos += (i - ts.pos) & -hit
+			ts.quote += (q - ts.quote) & -hit
+			// An escaped spelling has a backslash among its first three
+			// bytes (`ui\u0064` is the latest); this test may err towards
+			// the call.
+			if t := w ^ 0x5c5c5c; k >= 7 && k <= 18 && (t-0x010101)&^t&0x808080 != 0 {
+				switch escapedKeyKind(line[start : start+k]) {
+				case keyUID:
+					uid = valueAt{i, q}
+				case keyTS:
+					ts = valueAt{i, q}
+				}
 			}
 		}
 	}
