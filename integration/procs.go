@@ -180,7 +180,7 @@ func (p *Proc) WaitOK(t testing.TB, timeout time.Duration) {
 // stdout; a non-zero exit fails the test with stderr.
 func RunCmd(t testing.TB, timeout time.Duration, bin string, args ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)

@@ -603,7 +603,7 @@ func (d *dataset) hashesOf(keep func(i int) bool) map[string][]uint64 {
 	return out
 }
 
-// appTopics returns the topic names of a new app with a fresh input topic of
+// newApp returns the name and topic names of a new app with a fresh input topic of
 // the given partition count; the test deletes them all when it ends.
 func newApp(t testing.TB, seeds []string, adm *kadm.Client, inputPartitions int32) (string, processor.Topics) {
 	t.Helper()
