@@ -32,6 +32,11 @@ type ServiceConfig struct {
 	// TransactionTimeout bounds how long a crashed instance's open
 	// transaction stalls readers (default 10 s).
 	TransactionTimeout time.Duration
+	// SessionTimeout is how long the group waits for an instance that
+	// stopped heartbeating before it hands its partitions to the others
+	// (default 15 s). An instance restarted with the same Instance takes its
+	// partitions back at once: members are static (KIP-345).
+	SessionTimeout time.Duration
 	// Idle is how long an input partition may go without frames before it
 	// stops holding back stream time (default 5 s).
 	Idle time.Duration
@@ -132,6 +137,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	def(&cfg.CommitInterval, 200*time.Millisecond)
 	def(&cfg.TransactionTimeout, 10*time.Second)
+	def(&cfg.SessionTimeout, 15*time.Second)
 	def(&cfg.Idle, 5*time.Second)
 	def(&cfg.Live, 2*time.Minute)
 	if cfg.Logger == nil {
@@ -158,6 +164,9 @@ func (s *Service) Run(ctx context.Context) error {
 	backoff := 250 * time.Millisecond
 	for {
 		drained, err := s.session(ctx)
+		if drained || ctx.Err() != nil {
+			s.leave()
+		}
 		switch {
 		case drained:
 			s.log.Info("drained: every input partition consumed and every window final", s.stats.logAttrs()...)
@@ -176,6 +185,28 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// leave takes this static member out of the group, so that its partitions
+// move to the other instances now rather than after the session timeout. A
+// static member's client does not leave on Close: a crash followed by a
+// restart with the same instance keeps the assignment without a rebalance.
+func (s *Service) leave() {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.cfg.Brokers...))
+	if err != nil {
+		s.log.Warn("could not leave the group", "err", err)
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).LeaveGroup(ctx, kadm.LeaveGroup(s.cfg.App).InstanceIDs(s.cfg.Instance).Reason("headcount stopping"))
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		s.log.Warn("could not leave the group; its partitions move after the session timeout", "err", err)
 	}
 }
 

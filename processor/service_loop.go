@@ -24,6 +24,9 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 		kgo.TransactionalID(txnID),
 		kgo.TransactionTimeout(s.cfg.TransactionTimeout),
 		kgo.ConsumerGroup(s.cfg.App),
+		kgo.InstanceID(s.cfg.Instance),
+		kgo.SessionTimeout(s.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(s.cfg.SessionTimeout/5),
 		kgo.ConsumeTopics(s.cfg.Topics.Input, s.cfg.Topics.Repartition),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(), // a drained partition's last offset is a commit marker

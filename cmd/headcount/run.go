@@ -23,6 +23,7 @@ type runCmd struct {
 	Drain              bool          `help:"Stop once the input's end offsets (taken at start) are consumed, finalising every window."`
 	CommitInterval     time.Duration `name:"commit-interval" default:"200ms" help:"How long one transaction collects work before it commits."`
 	TransactionTimeout time.Duration `name:"transaction-timeout" default:"10s" help:"Kafka transaction timeout: how long a crashed instance can stall readers."`
+	SessionTimeout     time.Duration `name:"session-timeout" default:"15s" help:"How long the group waits for a silent instance before moving its partitions (a restart with the same --instance takes them back at once)."`
 	Idle               time.Duration `default:"5s" help:"An input partition without frames this long stops holding back stream time."`
 	Partitions         int32         `default:"3" help:"Partitions of the topics this command creates (input, results, changelog, repartition, rejects)."`
 	Replication        int16         `default:"-1" help:"Replication factor of the topics this command creates (-1: the broker default)."`
@@ -54,6 +55,7 @@ func (r *runCmd) Run(ctx context.Context) error {
 		Engine:             cfg,
 		CommitInterval:     r.CommitInterval,
 		TransactionTimeout: r.TransactionTimeout,
+		SessionTimeout:     r.SessionTimeout,
 		Idle:               r.Idle,
 		Drain:              r.Drain,
 		Logger:             log,
