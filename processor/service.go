@@ -221,25 +221,9 @@ func (s *Service) setup(ctx context.Context) error {
 	if s.parts, err = EnsureTopics(ctx, adm, s.cfg.Topics, s.cfg.Layout); err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
-	// Topics just created may take a moment to show in metadata.
-	for wait := 50 * time.Millisecond; ; wait *= 2 {
-		td, err := adm.ListTopics(ctx, s.cfg.Topics.Results, s.cfg.Topics.Rejects)
-		if err != nil {
-			return fmt.Errorf("service: describe topics: %w", err)
-		}
-		s.results = int32(len(td[s.cfg.Topics.Results].Partitions))
-		s.rejects = int32(len(td[s.cfg.Topics.Rejects].Partitions))
-		if s.results > 0 && s.rejects > 0 {
-			break
-		}
-		if wait > 5*time.Second {
-			return fmt.Errorf("service: topics %s and %s show no partitions", s.cfg.Topics.Results, s.cfg.Topics.Rejects)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	s.results, s.rejects = s.parts.Results, s.parts.Rejects
+	if s.results <= 0 || s.rejects <= 0 || s.parts.Input <= 0 || s.parts.Repartition <= 0 {
+		return fmt.Errorf("service: topics without partitions: %+v", s.parts)
 	}
 	sc := StoreConfig{
 		Windows:  append([]Window(nil), s.cfg.Engine.Windows...),

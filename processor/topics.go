@@ -53,6 +53,8 @@ type TopicLayout struct {
 type TopicPartitions struct {
 	Input       int32
 	Repartition int32 // also the changelog's: partition p of one holds the state of partition p of the other
+	Results     int32
+	Rejects     int32
 }
 
 // ErrTopicConfig marks an existing topic whose configuration breaks the
@@ -192,7 +194,7 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, t Topics, l TopicLayout
 			"stop every instance and delete both topics (the state of open windows is lost) to let headcount recreate them: %w",
 			t.Changelog, c, t.Repartition, r, ErrTopicConfig)
 	}
-	return TopicPartitions{Input: parts[t.Input], Repartition: parts[t.Repartition]}, nil
+	return TopicPartitions{Input: parts[t.Input], Repartition: parts[t.Repartition], Results: parts[t.Results], Rejects: parts[t.Rejects]}, nil
 }
 
 // checkNames rejects empty and shared names: two roles on one topic would mix
