@@ -15,7 +15,7 @@ BENCHCOUNT ?= 5
 # KAFKA_BOOTSTRAP / KAFKA_CLUSTER_BOOTSTRAP to use brokers of your own.
 export KAFKA_BOOTSTRAP KAFKA_CLUSTER_BOOTSTRAP
 
-.PHONY: help build run test test-unit bench chaos fuzz lint kafka-up kafka-down clean
+.PHONY: help build run test test-unit bench bench-e2e chaos fuzz lint kafka-up kafka-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test-unit: ## the tests that need no broker
 
 bench: ## the benchmarks quoted in README.md (medians: pipe through benchstat)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./processor/... ./state/...
+
+bench-e2e: build kafka-up ## the service end to end on the local broker (HEADCOUNT_BENCH_FRAMES, default 1000000)
+	$(GO) test ./integration -run '^$$' -bench ServiceDrain -benchtime 1x -count $(BENCHCOUNT) -timeout 60m
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./processor -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $${FUZZTIME:-30s}
