@@ -22,6 +22,7 @@ type inputTask struct {
 	target     int64 // drain: done once next reaches it; -1 when not draining
 	done       bool
 	lastRecord time.Time // processing time of the last frame, for idleness
+	before     int64     // stream time before the frame being admitted (see route)
 
 	// Output of the current transaction.
 	batches  map[windowKey][]byte // hashes per window instance, to the repartition topic
@@ -70,6 +71,7 @@ func (t *inputTask) process(value []byte, off int64, now time.Time) {
 		t.reject(f, r)
 		return
 	}
+	t.before, _ = t.gate.Time()
 	t.gate.Admit(f, t.pass, t.rejectFn)
 }
 
@@ -84,10 +86,16 @@ func trimCR(b []byte) []byte {
 }
 
 func (t *inputTask) route(f Frame) {
+	// The gate releases the frames it held (anchoring stream time, or
+	// following a jump) after it moved stream time to the newest of them.
+	// Judge lateness as the engine does: against stream time as it was
+	// before the frame, or a horizon behind the new one when that is later,
+	// so that a bit flip into the past held among them is still too late.
 	now, _ := t.gate.Time()
+	ref := max(t.before, now-t.gate.horizon)
 	cfg := t.cfg.store
 	finest := cfg.Windows[0]
-	if finest.End(finest.Start(f.TS))+cfg.Grace+cfg.Lateness <= now {
+	if finest.End(finest.Start(f.TS))+cfg.Grace+cfg.Lateness <= ref {
 		t.reject(f, TooLate)
 		return
 	}
@@ -112,6 +120,7 @@ func (t *inputTask) checkDone() {
 	if t.done || t.target < 0 || t.next < t.target {
 		return
 	}
+	t.before, _ = t.gate.Time()
 	t.gate.Flush(t.pass, t.rejectFn)
 	t.done, t.dirty = true, true
 }
