@@ -139,7 +139,9 @@ func checkInput(name string) error {
 // countFile counts one input into eng; "-" is stdin.
 func countFile(ctx context.Context, eng *processor.Engine, name string, pos int64) (int64, error) {
 	var r io.Reader = os.Stdin
-	if name != "-" {
+	if name == "-" {
+		growPipe(os.Stdin)
+	} else {
 		f, err := os.Open(name)
 		if err != nil {
 			return 0, fmt.Errorf("open input: %w", err)
