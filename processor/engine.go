@@ -114,9 +114,10 @@ func NewEngine(cfg Config, emit func(Result), onReject func(Frame, Reason)) (*En
 		return nil, fmt.Errorf("engine config: %w", err)
 	}
 	sc := StoreConfig{
-		Windows:  cfg.Windows,
-		Grace:    seconds(cfg.Grace),
-		Lateness: seconds(cfg.AllowedLateness),
+		Windows:     cfg.Windows,
+		Grace:       seconds(cfg.Grace),
+		Lateness:    seconds(cfg.AllowedLateness),
+		NoChangelog: true,
 	}
 	for _, w := range cfg.Exact {
 		sc.Exact[w] = true

@@ -18,6 +18,9 @@ type StoreConfig struct {
 	// Lateness, in seconds: a final window still takes late frames (and
 	// publishes revisions) until stream time passes end+Grace+Lateness.
 	Lateness int64
+	// NoChangelog says nobody writes the windows to a changelog, so their
+	// aggregates need not remember what changed since the last record.
+	NoChangelog bool
 }
 
 // windowKey names one window instance.
@@ -122,7 +125,11 @@ func (s *Store) newAgg(w Window) *state.Agg {
 		a.Reset(exact)
 		return a
 	}
-	return state.NewAgg(exact)
+	a := state.NewAgg(exact)
+	if s.cfg.NoChangelog {
+		a.Untrack()
+	}
+	return a
 }
 
 // Advance moves stream time to t (it never goes back): windows whose end plus

@@ -21,8 +21,9 @@ type Agg struct {
 
 	// pending holds the hashes first seen since the last AppendDelta (exact
 	// only); skDirty says the sketch took hashes since then.
-	pending []uint64
-	skDirty bool
+	pending   []uint64
+	skDirty   bool
+	untracked bool // no changelog: pending stays empty
 
 	// What the newest record written or restored says, so that AppendDelta
 	// knows whether there is anything to write.
@@ -44,10 +45,19 @@ func NewAgg(exact bool) *Agg { return &Agg{sketchy: !exact} }
 func (a *Agg) Reset(exact bool) {
 	a.set.Reset()
 	*a = Agg{
-		sketchy: !exact,
-		set:     a.set,
-		pending: a.pending[:0],
+		sketchy:   !exact,
+		set:       a.set,
+		pending:   a.pending[:0],
+		untracked: a.untracked,
 	}
+}
+
+// Untrack tells a that it has no changelog: it stops remembering the hashes
+// new since the last AppendDelta, which would otherwise cost 8 bytes per
+// distinct uid. `headcount count` runs this way; Reset keeps the setting.
+func (a *Agg) Untrack() {
+	a.untracked = true
+	a.pending = nil
 }
 
 // Add counts one frame whose uid hashes to h; late says it arrived after the
@@ -62,7 +72,7 @@ func (a *Agg) Add(h uint64, late bool) {
 		a.skDirty = true
 		return
 	}
-	if a.set.Add(h) {
+	if a.set.Add(h) && !a.untracked {
 		a.pending = append(a.pending, h)
 	}
 }

@@ -93,3 +93,22 @@ func BenchmarkAggAdd(b *testing.B) {
 		}
 	}
 }
+
+func TestAggUntrackKeepsNoDeltaHashes(t *testing.T) {
+	a := NewAgg(true)
+	a.Untrack()
+	for h := uint64(1); h <= 1000; h++ {
+		a.Add(h, false)
+	}
+	if got := a.Uniques(); got != 1000 {
+		t.Fatalf("Uniques = %d, want 1000", got)
+	}
+	if len(a.pending) != 0 {
+		t.Fatalf("untracked aggregate remembers %d hashes for a changelog it does not have", len(a.pending))
+	}
+	a.Reset(true)
+	a.Add(7, false)
+	if len(a.pending) != 0 || !a.untracked {
+		t.Fatalf("Reset dropped the untracked setting")
+	}
+}
