@@ -99,9 +99,17 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 		}
 		produceErr := promise.Err()
 		t2 := time.Now()
-		// End gets no cancellable context: a cancelled End leaves the
-		// transaction open without aborting it.
-		committed, err := sess.End(context.Background(), kgo.TransactionEndTry(produceErr == nil))
+		// End's context is not SIGTERM's, which would leave the transaction
+		// open, but it has a deadline: past the transaction timeout the
+		// broker aborts the transaction anyway, and without one End can
+		// wait for ever. When a heartbeat fails after the offsets were sent
+		// (a broker went down), the group manager waits for AllowRebalance,
+		// which comes after End, while End waits for the manager's forced
+		// heartbeat (kgo v1.22.3 txn.go:409). An End that runs out returns
+		// an error; recreating the session aborts what is left.
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TransactionTimeout)
+		committed, err := sess.End(ectx, kgo.TransactionEndTry(produceErr == nil))
+		cancel()
 		s.log.Debug("transaction", "committed", committed, "records", polled, "produced", len(out),
 			"poll", pollTime, "process", procTime, "flush", t2.Sub(now), "end", time.Since(t2), "total", time.Since(began))
 		if err != nil {
