@@ -43,6 +43,11 @@ bench: ## the benchmarks quoted in README.md (medians: pipe through benchstat)
 bench-e2e: build kafka-up ## the service end to end on the local broker (HEADCOUNT_BENCH_FRAMES, default 1000000)
 	$(GO) test ./integration -run '^$$' -bench ServiceDrain -benchtime 1x -count $(BENCHCOUNT) -timeout 60m
 
+chaos: build ## the chaos suite at full length: kills the service and the brokers (HEADCOUNT_CHAOS_SEED replays a run)
+	$(MAKE) kafka-up KAFKA_NODES=1
+	$(MAKE) kafka-up KAFKA_NODES=3
+	HEADCOUNT_CHAOS=full $(GO) test ./integration -run Chaos -count=1 -timeout 60m -v
+
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./processor -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $${FUZZTIME:-30s}
 	$(GO) test ./state -run '^$$' -fuzz '^FuzzApplyDelta$$' -fuzztime $${FUZZTIME:-30s}
