@@ -2,6 +2,7 @@ package processor
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/headcount/headcount/processor/framegen"
@@ -80,4 +81,72 @@ func BenchmarkEncodingJSONStruct(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// BenchmarkExtractStages splits BenchmarkExtract into its two stages, on the
+// same frames: stage 1 (index: classification, escapes, the list of quotes)
+// and stage 2 (walk, over a line indexed before the timer runs, so each op
+// indexes the frame untimed first).
+func BenchmarkExtractStages(b *testing.B) {
+	frames, size := benchFrames(b)
+	for i, f := range frames {
+		frames[i] = trimJSONSpace(f) // as Extract does first
+	}
+	b.Run("index", func(b *testing.B) {
+		var x Extractor
+		b.SetBytes(size)
+		i := 0
+		for b.Loop() {
+			if !x.index(frames[i]) {
+				b.Fatalf("frame %d: index failed", i)
+			}
+			if i++; i == len(frames) {
+				i = 0
+			}
+		}
+	})
+	b.Run("walk", func(b *testing.B) {
+		// One Extractor a frame would not stay in cache: index each frame
+		// once, keep its quotes (up to the two -1 that end them), and copy
+		// them back before the walk.
+		var x Extractor
+		quotes := make([][]int32, len(frames))
+		for i, f := range frames {
+			x.index(f)
+			nq := slices.Index(x.quotes, -1)
+			quotes[i] = slices.Clone(x.quotes[:nq+2])
+		}
+		b.SetBytes(size)
+		i := 0
+		for b.Loop() {
+			copy(x.quotes, quotes[i])
+			if _, _, ok := x.walk(frames[i]); !ok {
+				b.Fatalf("frame %d: walk failed", i)
+			}
+			if i++; i == len(frames) {
+				i = 0
+			}
+		}
+	})
+}
+
+// BenchmarkExtractFewFrames is BenchmarkExtract cycling through 32 frames
+// only: few enough for the branch predictor to learn their bytes. The
+// difference with BenchmarkExtract is the cost of branch mispredictions on
+// distinct frames (perf's hardware counters are not available on every
+// machine; this works everywhere).
+func BenchmarkExtractFewFrames(b *testing.B) {
+	frames, size := benchFrames(b)
+	frames = frames[:32]
+	var x Extractor
+	b.SetBytes(size)
+	i := 0
+	for b.Loop() {
+		if _, _, r := x.Extract(frames[i]); r != Accepted {
+			b.Fatalf("frame %d: %v", i, r)
+		}
+		if i++; i == len(frames) {
+			i = 0
+		}
+	}
 }
