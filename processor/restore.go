@@ -120,9 +120,6 @@ func (s *Service) rebuild(ctx context.Context, inputs, windows []int32) (assignm
 			if t.done, t.next, err = loadGateState(v, t.gate); err != nil {
 				return a, n, fmt.Errorf("restore input partition %d: %w", p, err)
 			}
-			if st, ok := t.gate.Time(); ok {
-				t.clock = st // as after every frame
-			}
 		}
 		a.inputs[p] = t
 	}

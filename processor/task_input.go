@@ -17,10 +17,8 @@ type inputTask struct {
 	cfg       *serviceConfig
 	x         Extractor
 	gate      *Gate
-	horizon   int64 // the gate's, in seconds
 
 	next       int64 // offset of the next record to process
-	clock      int64 // stream time that decides lateness; as Engine.time in count mode
 	target     int64 // drain: done once next reaches it; -1 when not draining
 	done       bool
 	lastRecord time.Time // processing time of the last frame, for idleness
@@ -50,9 +48,7 @@ func newInputTask(p int32, cfg *serviceConfig) *inputTask {
 		partition: p,
 		cfg:       cfg,
 		gate:      NewGate(seconds(cfg.engine.OutlierHorizon), cfg.engine.OutlierQuorum),
-		horizon:   seconds(cfg.engine.OutlierHorizon),
 		target:    -1,
-		clock:     minTime,
 		batches:   make(map[windowKey][]byte),
 		sent:      progress{time: minTime},
 	}
@@ -77,9 +73,6 @@ func (t *inputTask) process(value []byte, off int64, now time.Time) {
 	}
 	t.before, _ = t.gate.Time()
 	t.gate.Admit(f, t.pass, t.rejectFn)
-	if st, ok := t.gate.Time(); ok {
-		t.clock = st
-	}
 }
 
 // skip advances the position past a control record.
