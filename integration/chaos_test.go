@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -460,6 +462,69 @@ func TestChaosBrokerRestart(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestChaosTermWhileStarting stops the service (SIGTERM) at random moments
+// of its start (creating or checking its topics, joining the group,
+// restoring), and while it waits for a broker that does not answer: a stop
+// asked for is a clean stop, exit status 0, whenever it comes.
+func TestChaosTermWhileStarting(t *testing.T) {
+	rng := chaosRand(t)
+	seeds := Seeds(Broker(t))
+	adm := NewAdmin(t, seeds)
+	app, topics := newApp(t, seeds, adm, 3)
+	// A "broker" that accepts connections and never answers: the start
+	// never gets past the topics.
+	nowhere := chaosArgs([]string{silentListener(t)}, app, topics.Input, "a")
+	for i := range 5 {
+		// Long enough for the runtime to install its signal handler, short
+		// enough to land in the start: the first run creates the topics.
+		args, delay := chaosArgs(seeds, app, topics.Input, "a"), between(rng, 50*time.Millisecond, 400*time.Millisecond)
+		if i == 0 {
+			args = nowhere
+		}
+		p := StartProc(t, fmt.Sprintf("run-%d", i), headcountBin, args)
+		time.Sleep(delay)
+		p.Term(t)
+		p.WaitOK(t, 15*time.Second)
+		last := ""
+		if lines := strings.Split(strings.TrimSpace(p.Stderr()), "\n"); len(lines) > 0 {
+			last = lines[len(lines)-1]
+		}
+		t.Logf("SIGTERM %v after start: exit 0, last log line %q", delay.Round(time.Millisecond), last)
+	}
+}
+
+// silentListener returns the address of a TCP listener that accepts
+// connections and never writes to them, closed when the test ends.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
 }
 
 // TestChaosFullInstances runs two and three instances in one group over six

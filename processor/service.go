@@ -159,6 +159,11 @@ func (s *Service) Stats() ServiceStats { return s.stats }
 // Run returns an error only for what retrying cannot fix.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.setup(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting: nothing was consumed, nothing is in flight.
+			s.log.Info("stopped before the service started")
+			return nil
+		}
 		return err
 	}
 	backoff := 250 * time.Millisecond
