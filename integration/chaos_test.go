@@ -26,9 +26,10 @@ import (
 // window has exactly one final result, equal to the test's own count of the
 // same frames (encoding/json and maps, see judge and expectCounts).
 //
-// By default (go test ./integration, make test) the scenarios run short:
-// the kill storm and a broker failure of each kind with a few faults, and
-// the mid-year crash. HEADCOUNT_CHAOS=full (make chaos) runs them at full
+// By default (go test ./integration, make test) the scenarios run short,
+// about 2.5 minutes in all: the kill storm, the mid-year crash, one cluster
+// node failure, one restart of the single node and stops during start.
+// HEADCOUNT_CHAOS=full (make chaos, about 10 minutes) runs them at full
 // length and adds the scenarios that take minutes (instances joining and
 // leaving, a frozen zombie). HEADCOUNT_CHAOS_SEED replays a run's random
 // choices; every test logs its seed first.
@@ -387,25 +388,16 @@ func paceFor(outage time.Duration) int {
 // recovers by itself, and the results are exact.
 func TestChaosBrokerFailover(t *testing.T) {
 	c := Cluster(t)
-	cases := []struct {
-		name, target string
+	type nodeOutage struct {
+		name, target string // target: the node coordinating "txn" or "group", or leading an "input" partition
 		down         func(*KafkaCluster, testing.TB, int32)
 		downFor      time.Duration
-	}{
-		{"kill-txn-coordinator", "txn", (*KafkaCluster).KillNode, 8 * time.Second},
 	}
+	cases := []nodeOutage{{"kill-txn-coordinator", "txn", (*KafkaCluster).KillNode, 8 * time.Second}}
 	if chaosFull() {
 		cases = append(cases,
-			struct {
-				name, target string
-				down         func(*KafkaCluster, testing.TB, int32)
-				downFor      time.Duration
-			}{"kill-input-leader", "input", (*KafkaCluster).KillNode, 20 * time.Second},
-			struct {
-				name, target string
-				down         func(*KafkaCluster, testing.TB, int32)
-				downFor      time.Duration
-			}{"stop-group-coordinator", "group", (*KafkaCluster).StopNode, 20 * time.Second},
+			nodeOutage{"kill-input-leader", "input", (*KafkaCluster).KillNode, 20 * time.Second},
+			nodeOutage{"stop-group-coordinator", "group", (*KafkaCluster).StopNode, 20 * time.Second},
 		)
 	}
 	for _, tc := range cases {
@@ -445,15 +437,13 @@ func TestChaosBrokerFailover(t *testing.T) {
 // The service recovers by itself and the results are exact.
 func TestChaosBrokerRestart(t *testing.T) {
 	broker := Broker(t)
-	cases := []struct {
-		how  string
+	type restart struct {
+		how  string // kafka-restart.sh: kill or term
 		down time.Duration
-	}{{"kill", 3 * time.Second}}
+	}
+	cases := []restart{{"kill", 3 * time.Second}}
 	if chaosFull() {
-		cases = append(cases, struct {
-			how  string
-			down time.Duration
-		}{"term", 15 * time.Second})
+		cases = append(cases, restart{"term", 15 * time.Second})
 	}
 	for _, tc := range cases {
 		t.Run(tc.how, func(t *testing.T) {
