@@ -10,8 +10,9 @@ import (
 // Stream time (the watermark base) is the largest admitted event time. A frame
 // more than Horizon ahead of it is a candidate outlier: typically a bit flip
 // that throws ts 12 days to 68 years away. Candidates are held back, not
-// counted. When Quorum candidates agree with each other (all within Horizon)
-// and outnumber the frames that disagreed meanwhile, the whole stream has
+// counted. When Quorum candidates agree with each other (each within Horizon
+// of the others: a run of event times without a gap wider than Horizon, so a
+// sparse stream agrees as well as a dense one) and outnumber the frames that disagreed meanwhile, the whole stream has
 // jumped (a gap in the data, a replay starting later): stream time follows
 // and the held frames are admitted. When the disagreeing frames reach the
 // candidates' number plus Quorum, the candidates were outliers and are
@@ -87,7 +88,7 @@ func (g *Gate) Admit(f Frame, pass func(Frame), reject func(Frame, Reason)) {
 	if len(g.held) == 0 {
 		g.lo, g.hi, g.against = f.TS, f.TS, 0
 		g.hold(f)
-	} else if max(g.hi, f.TS)-min(g.lo, f.TS) <= g.horizon {
+	} else if f.TS >= g.lo-g.horizon && f.TS <= g.hi+g.horizon {
 		g.lo, g.hi = min(g.lo, f.TS), max(g.hi, f.TS)
 		g.hold(f)
 	} else {
@@ -154,8 +155,10 @@ func (g *Gate) anchor(hi int64, pass func(Frame), reject func(Frame, Reason)) {
 	}
 }
 
-// bestCluster finds the largest group of held frames whose event times lie
-// within one horizon. It only runs before anchoring, on at most a few times
+// bestCluster finds the largest group of held frames whose event times form
+// one run without a gap wider than a horizon. Bit flips land days to years
+// away from everything else, so they never join the stream's run, however
+// sparse the stream. It only runs before anchoring, on at most a few times
 // Quorum frames.
 func (g *Gate) bestCluster() (hi int64, n int) {
 	ts := make([]int64, len(g.held))
@@ -163,13 +166,13 @@ func (g *Gate) bestCluster() (hi int64, n int) {
 		ts[i] = f.TS
 	}
 	slices.Sort(ts)
-	j := 0
+	start := 0
 	for i := range ts {
-		for ts[i]-ts[j] > g.horizon {
-			j++
+		if i > 0 && ts[i]-ts[i-1] > g.horizon {
+			start = i
 		}
-		if i-j+1 > n {
-			hi, n = ts[i], i-j+1
+		if i-start+1 > n {
+			hi, n = ts[i], i-start+1
 		}
 	}
 	return hi, n

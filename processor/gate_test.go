@@ -293,3 +293,29 @@ func TestGateScatteredStartIsBounded(t *testing.T) {
 		t.Error("no stream time after 100 frames")
 	}
 }
+
+// A stream sparser than a quorum per horizon (a long history with a frame
+// every 10.5 minutes) must anchor and flow like a dense one, and a bit flip in
+// it must still be caught: agreement is a run without gaps wider than the
+// horizon, not a quorum inside one horizon.
+func TestGateSparseStream(t *testing.T) {
+	const gap = 630
+	var ts []int64
+	for i := range 200 {
+		ts = append(ts, gateT0+int64(i)*gap)
+	}
+	ts[100] += flipFuture
+	g := NewGate(gateHorizon, gateQuorum)
+	var l gateLog
+	admitAll(g, &l, ts)
+	g.Flush(l.pass, l.reject)
+	if len(l.rejected) != 1 || l.rejected[0].Pos != 101 || l.reasons[0] != TSOutlier {
+		t.Fatalf("rejected %v (%v), want only frame 101 as ts_outlier", positions(l.rejected), l.reasons)
+	}
+	if len(l.passed) != 199 {
+		t.Fatalf("passed %d frames, want 199", len(l.passed))
+	}
+	if got, _ := g.Time(); got != ts[199] {
+		t.Fatalf("stream time %d, want %d", got, ts[199])
+	}
+}
