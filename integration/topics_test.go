@@ -77,7 +77,7 @@ func TestEnsureTopicsCreates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnsureTopics: %v", err)
 	}
-	if want := (processor.TopicPartitions{Input: 3, Repartition: 2}); got != want {
+	if want := (processor.TopicPartitions{Input: 3, Repartition: 2, Results: 2, Rejects: 2}); got != want {
 		t.Errorf("EnsureTopics = %+v, want %+v", got, want)
 	}
 	wantParts := map[string]int{topics.Input: 3, topics.Results: 2, topics.Rejects: 2, topics.Changelog: 2, topics.Repartition: 2}
@@ -136,7 +136,7 @@ func TestEnsureTopicsConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	want := processor.TopicPartitions{Input: 2, Repartition: 3}
+	want := processor.TopicPartitions{Input: 2, Repartition: 3, Results: 3, Rejects: 3}
 	for i := range n {
 		if errs[i] != nil {
 			t.Errorf("instance %d: %v", i, errs[i])
@@ -224,7 +224,7 @@ func TestEnsureTopicsChangelogFollowsRepartition(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnsureTopics: %v", err)
 	}
-	if want := (processor.TopicPartitions{Input: 1, Repartition: 4}); got != want {
+	if want := (processor.TopicPartitions{Input: 1, Repartition: 4, Results: 2, Rejects: 2}); got != want {
 		t.Errorf("EnsureTopics = %+v, want %+v", got, want)
 	}
 	if n := partitionCounts(t, admin, topics.Changelog)[topics.Changelog]; n != 4 {
