@@ -595,32 +595,6 @@ func windowBounds(w string, ts int64) (start, end int64) {
 	return 0, 0
 }
 
-// expectCounts counts the dataset's accepted lines per window of the given
-// kinds with maps, keyed like the results topic ("day:1468195200").
-func expectCounts(d *dataset, windows []string) map[string]counts {
-	users := map[string]map[string]struct{}{}
-	frames := map[string]uint64{}
-	for _, l := range d.lines {
-		if l.reason != "" {
-			continue
-		}
-		for _, w := range windows {
-			start, _ := windowBounds(w, l.ts)
-			k := w + ":" + strconv.FormatInt(start, 10)
-			if users[k] == nil {
-				users[k] = map[string]struct{}{}
-			}
-			users[k][l.uid] = struct{}{}
-			frames[k]++
-		}
-	}
-	out := make(map[string]counts, len(users))
-	for k, u := range users {
-		out[k] = counts{uniques: uint64(len(u)), frames: frames[k]}
-	}
-	return out
-}
-
 // published is one result record as the chaos checks decode it.
 type published struct {
 	key        string

@@ -24,7 +24,7 @@ import (
 // brokers under it killed and restarted; every scenario ends by reading the
 // results topic read_committed from the beginning and checking that every
 // window has exactly one final result, equal to the test's own count of the
-// same frames (encoding/json and maps, see judge and expectCounts).
+// same frames (encoding/json and maps, see judge and dataset.countWindows).
 //
 // By default (go test ./integration, make test) the scenarios run short,
 // about 2.5 minutes in all: the kill storm, the mid-year crash, one cluster
@@ -157,7 +157,7 @@ func TestChaosMidYear(t *testing.T) {
 		}
 	}
 	d := newDataset(t, t.TempDir(), cfg)
-	want := expectCounts(d, allWindows)
+	want := d.countWindows(allWindows, nil)
 	first, last := int64(math.MaxInt64), int64(0)
 	for _, l := range d.lines {
 		if l.reason == "" {

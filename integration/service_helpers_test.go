@@ -125,16 +125,24 @@ type counts struct{ uniques, frames uint64 }
 var windowSizes = map[string]int64{"minute": 60, "hour": 3600}
 
 // finals counts the lines for which keep is true (nil: every line) per
-// window, keyed like the results topic ("minute:1468244340").
+// minute and hour window, keyed like the results topic ("minute:1468244340").
 func (d *dataset) finals(keep func(i int) bool) map[string]counts {
+	return d.countWindows([]string{"minute", "hour"}, keep)
+}
+
+// countWindows counts, with maps, the accepted lines for which keep is true
+// (nil: every line) per window of the given kinds (windowBounds), keyed like
+// the results topic ("day:1468195200").
+func (d *dataset) countWindows(windows []string, keep func(i int) bool) map[string]counts {
 	users := map[string]map[string]struct{}{}
 	frames := map[string]uint64{}
 	for i, l := range d.lines {
 		if l.reason != "" || (keep != nil && !keep(i)) {
 			continue
 		}
-		for w, size := range windowSizes {
-			k := w + ":" + strconv.FormatInt(l.ts-l.ts%size, 10)
+		for _, w := range windows {
+			start, _ := windowBounds(w, l.ts)
+			k := w + ":" + strconv.FormatInt(start, 10)
 			if users[k] == nil {
 				users[k] = map[string]struct{}{}
 			}
