@@ -20,6 +20,7 @@ type countCmd struct {
 	Files   []string `arg:"" optional:"" help:"Input files (gzip recognised by its magic bytes); none or - reads stdin."`
 }
 
+// Run counts the inputs as one stream and prints results, then the summary.
 func (c *countCmd) Run(ctx context.Context) error {
 	cfg, err := c.config()
 	if err != nil {

@@ -25,6 +25,7 @@ type genCmd struct {
 	CRLF      float64 `name:"crlf" default:"0.01" help:"Share of lines ending in CRLF."`
 }
 
+// Run writes the generated frames to stdout.
 func (g *genCmd) Run() error {
 	gen := framegen.New(framegen.Config{
 		Seed: g.Seed, Frames: g.Frames, Users: g.Users, Rate: g.Rate, Interval: g.Interval,

@@ -57,6 +57,7 @@ func codec(name string) (kgo.CompressionCodec, error) {
 	return kgo.CompressionCodec{}, fmt.Errorf("--compression %q: want none, gzip, snappy, lz4 or zstd", name)
 }
 
+// Run loads the inputs into the topic, one record per line.
 func (p *produceCmd) Run(ctx context.Context) error {
 	if p.Partitions != 0 && !p.Create {
 		return errors.New("--partitions applies only with --create")

@@ -30,6 +30,7 @@ type runCmd struct {
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
 }
 
+// Run wires the flags into a processor.Service and runs it until SIGTERM or, with --drain, the end of the input.
 func (r *runCmd) Run(ctx context.Context) error {
 	cfg, err := r.config()
 	if err != nil {

@@ -20,6 +20,7 @@ type tailCmd struct {
 	Keys          bool   `help:"Print key<TAB>value."`
 }
 
+// Run prints the topic's committed values.
 func (t *tailCmd) Run(ctx context.Context) error {
 	start := kgo.NewOffset().AtStart()
 	if !t.FromBeginning {
