@@ -108,7 +108,13 @@ func (s *Service) session(ctx context.Context) (drained bool, err error) {
 		// heartbeat (kgo v1.22.3 txn.go:409). An End that runs out returns
 		// an error; recreating the session aborts what is left.
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.TransactionTimeout)
+		// Say so while a commit is stalled (a broker is down), rather than
+		// going quiet until the deadline.
+		slow := time.AfterFunc(2*time.Second, func() {
+			s.log.Warn("commit is taking long: waiting for the brokers", "deadline", s.cfg.TransactionTimeout)
+		})
 		committed, err := sess.End(ectx, kgo.TransactionEndTry(produceErr == nil))
+		slow.Stop()
 		cancel()
 		s.log.Debug("transaction", "committed", committed, "records", polled, "produced", len(out),
 			"poll", pollTime, "process", procTime, "flush", t2.Sub(now), "end", time.Since(t2), "total", time.Since(began))
