@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -595,35 +594,10 @@ func windowBounds(w string, ts int64) (start, end int64) {
 	return 0, 0
 }
 
-// published is one result record as the chaos checks decode it.
-type published struct {
-	key        string
-	Window     string  `json:"window"`
-	Start      int64   `json:"start"`
-	End        int64   `json:"end"`
-	Uniques    uint64  `json:"uniques"`
-	Frames     uint64  `json:"frames"`
-	Late       uint64  `json:"late"`
-	Status     string  `json:"status"`
-	Exact      bool    `json:"exact"`
-	ErrorBound float64 `json:"error_bound"`
-	at         string  // partition/offset
-}
-
 // readResults reads a results topic read_committed from the beginning.
-func readResults(t testing.TB, seeds []string, topic string) []published {
+func readResults(t testing.TB, seeds []string, topic string) []result {
 	t.Helper()
-	recs := readTopic(t, seeds, topic, kgo.ReadCommitted())
-	out := make([]published, 0, len(recs))
-	for _, r := range recs {
-		var p published
-		if err := json.Unmarshal(r.Value, &p); err != nil {
-			t.Fatalf("result %d/%d %q: %v", r.Partition, r.Offset, r.Value, err)
-		}
-		p.key, p.at = string(r.Key), fmt.Sprintf("%d/%d", r.Partition, r.Offset)
-		out = append(out, p)
-	}
-	return out
+	return resultsOf(t, readTopic(t, seeds, topic, kgo.ReadCommitted()))
 }
 
 // checkExactlyOnce asserts the contract's exactly-once promise on the
@@ -634,12 +608,12 @@ func readResults(t testing.TB, seeds []string, topic string) []published {
 // keys and bounds are right; windows in exact are exact and their counts
 // equal want's; the others are sketches whose frame counts equal want's.
 // It returns the finals by key.
-func checkExactlyOnce(t testing.TB, what string, rs []published, want map[string]counts, exact map[string]bool) map[string]published {
+func checkExactlyOnce(t testing.TB, what string, rs []result, want map[string]counts, exact map[string]bool) map[string]result {
 	t.Helper()
 	if len(want) == 0 {
 		t.Fatalf("%s: the test expects no window at all", what)
 	}
-	finals := map[string]published{}
+	finals := map[string]result{}
 	bad := 0
 	report := func(format string, args ...any) {
 		t.Helper()
@@ -650,18 +624,18 @@ func checkExactlyOnce(t testing.TB, what string, rs []published, want map[string
 	for _, r := range rs {
 		k := r.Window + ":" + strconv.FormatInt(r.Start, 10)
 		if r.key != k {
-			report("record %s key %q holds the result of %s", r.at, r.key, k)
+			report("record %s key %q holds the result of %s", r.where(), r.key, k)
 		}
 		if s, e := windowBounds(r.Window, r.Start); s != r.Start || e != r.End {
 			report("%s has bounds [%d, %d); want [%d, %d)", k, r.Start, r.End, s, e)
 		}
 		if r.Status != "final" {
-			report("%s has a %q result at %s (uniques %d, frames %d); want only its final", k, r.Status, r.at, r.Uniques, r.Frames)
+			report("%s has a %q result at %s (uniques %d, frames %d); want only its final", k, r.Status, r.where(), r.Uniques, r.Frames)
 			continue
 		}
 		if prev, dup := finals[k]; dup {
 			report("%s has a second final at %s (uniques %d, frames %d; the first at %s: uniques %d, frames %d)",
-				k, r.at, r.Uniques, r.Frames, prev.at, prev.Uniques, prev.Frames)
+				k, r.where(), r.Uniques, r.Frames, prev.where(), prev.Uniques, prev.Frames)
 			continue
 		}
 		finals[k] = r

@@ -280,7 +280,7 @@ func waitStreamTime(t *testing.T, p *Proc, ts int64) (end int64, ok bool) {
 	for {
 		exited := p.Exited()
 		for _, s := range out.next() {
-			var r published
+			var r result
 			if json.Unmarshal([]byte(s), &r) == nil && r.Status == "final" && r.End >= ts {
 				return r.End, true
 			}

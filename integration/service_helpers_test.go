@@ -159,18 +159,22 @@ func (d *dataset) countWindows(windows []string, keep func(i int) bool) map[stri
 
 // result is one record of a results topic, decoded by the contract.
 type result struct {
-	key       string
-	Window    string `json:"window"`
-	Start     int64  `json:"start"`
-	End       int64  `json:"end"`
-	Uniques   uint64 `json:"uniques"`
-	Frames    uint64 `json:"frames"`
-	Late      uint64 `json:"late"`
-	Status    string `json:"status"`
-	Exact     bool   `json:"exact"`
-	partition int32
-	offset    int64
+	key        string
+	Window     string  `json:"window"`
+	Start      int64   `json:"start"`
+	End        int64   `json:"end"`
+	Uniques    uint64  `json:"uniques"`
+	Frames     uint64  `json:"frames"`
+	Late       uint64  `json:"late"`
+	Status     string  `json:"status"`
+	Exact      bool    `json:"exact"`
+	ErrorBound float64 `json:"error_bound"`
+	partition  int32
+	offset     int64
 }
+
+// where says which record held r, "partition/offset".
+func (r result) where() string { return fmt.Sprintf("%d/%d", r.partition, r.offset) }
 
 // parseResults decodes result lines, from records (key set) or from stdout
 // lines (key empty).
