@@ -107,20 +107,19 @@ func BenchmarkExtractStages(b *testing.B) {
 	})
 	b.Run("walk", func(b *testing.B) {
 		// One Extractor a frame would not stay in cache: index each frame
-		// once, keep its quotes (up to the two -1 that end them), and copy
-		// them back before the walk.
+		// once, keep its tokens, and copy them back before the walk.
 		var x Extractor
-		quotes := make([][]int32, len(frames))
+		toks := make([][]int32, len(frames))
+		seps := make([]int, len(frames))
 		for i, f := range frames {
 			x.index(f)
-			nq := slices.Index(x.quotes, -1)
-			quotes[i] = slices.Clone(x.quotes[:nq+2])
+			toks[i], seps[i] = slices.Clone(x.toks[:x.nt]), x.seps
 		}
 		b.SetBytes(size)
 		i := 0
 		for b.Loop() {
-			copy(x.quotes, quotes[i])
-			if _, _, ok := x.walk(frames[i]); !ok {
+			x.nt, x.seps = copy(x.toks, toks[i]), seps[i]
+			if _, _, ok, _ := x.walk(frames[i]); !ok {
 				b.Fatalf("frame %d: walk failed", i)
 			}
 			if i++; i == len(frames) {

@@ -1,44 +1,19 @@
 package processor
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "math/bits"
 
-// Stage 1 of the extractor: one pass over the whole line, 64 bytes at a time
-// and, for most blocks, without data-dependent branches. It classifies each
-// block (classifySWAR: eight bytes at a time with integer arithmetic, or
-// classifySIMD where built with GOEXPERIMENT=simd), finds the escaped bytes,
-// lists the positions of the quotes that delimit strings, and checks every
-// escape sequence and that no string holds a control byte. Stage 2
-// (extract_walk.go) then jumps from each opening quote to its closing one: the
-// roughly 170 escapes of a challenge frame cost no branch.
+// Stage 1 of the extractor: one pass over the line's block masks, 64 bytes at
+// a time and, for most blocks, without a data-dependent branch. With bit
+// arithmetic it finds the escaped bytes and the strings, checks that no
+// string holds a control byte, validates every number (the JSON number
+// grammar as constraints between neighbouring bytes of a run), and lists the
+// positions of the tokens for stage 2 (extract_walk.go): brackets, opening
+// quotes and the first byte of every other scalar. Separators (':' and ',')
+// are not tokens, only counted: each token reads the one before it. The escape
+// sequences it finds are checked after the pass, in one branch-free loop.
 
-const (
-	swarLow7 = 0x7f7f7f7f7f7f7f7f
-	swarHigh = 0x8080808080808080
-	swarOnes = 0x0101010101010101
-	// swarGather moves the bits at 7, 15, ..., 63 to bits 56..63 (see classifyWord).
-	swarGather = 0x0002040810204081
-	// oddBits marks the odd positions of a 64-bit mask (simdjson's ODD_BITS).
-	oddBits = 0xaaaaaaaaaaaaaaaa
-)
-
-// classifyWord returns, as 8-bit masks with byte 0 lowest, the bytes of w that
-// are NOT '"' and NOT '\\', and a word whose byte high bits are clear exactly
-// at the bytes below 0x20. Exact: no borrow or carry crosses a byte, since each
-// per-byte sum stays below 0x100. The inverted polarity saves an instruction a
-// class; the caller inverts once per block.
-func classifyWord(w uint64) (notQuote, notBackslash, notCtl uint64) {
-	w7 := w & swarLow7
-	// For an ASCII byte c, (c^k)+0x7f has its high bit set iff c != k; or-ing
-	// w sets it for every non-ASCII byte.
-	notQuote = ((w7 ^ 0x22*swarOnes) + swarLow7 | w) & swarHigh
-	notBackslash = ((w7 ^ 0x5c*swarOnes) + swarLow7 | w) & swarHigh
-	notCtl = w7 + 0x60*swarOnes | w
-	// Multiplying gathers the eight high bits into the top byte.
-	return notQuote * swarGather >> 56, notBackslash * swarGather >> 56, notCtl
-}
+// oddBits marks the odd positions of a 64-bit mask (simdjson's ODD_BITS).
+const oddBits = 0xaaaaaaaaaaaaaaaa
 
 // escapedBytes returns the bytes of a 64-byte block that follow an escaping
 // backslash, given its backslash mask; carry says whether the first byte is
@@ -49,14 +24,26 @@ func classifyWord(w uint64) (notQuote, notBackslash, notCtl uint64) {
 // through the run and leaves the parity of its length at its end.
 // TestEscapedBytes checks it against a plain scan.
 func escapedBytes(backslash uint64, carry *uint64) uint64 {
-	// No shortcut for blocks without backslashes: the branch would
-	// mispredict, and the arithmetic gives carry for them anyway.
 	potential := backslash &^ *carry
 	code := ((potential << 1) | oddBits) - potential
 	code ^= oddBits
 	e := code ^ (backslash | *carry)
 	*carry = (code & backslash) >> 63
 	return e
+}
+
+// stringBytes returns the bytes of a block that lie inside a string (the
+// opening quote included, the closing one not), given the block's unescaped
+// quotes and whether the block starts inside a string (0 or 1).
+func stringBytes(quote, inString uint64) uint64 {
+	// Prefix xor: bit k becomes the parity of the quotes at or before k.
+	quote ^= quote << 1
+	quote ^= quote << 2
+	quote ^= quote << 4
+	quote ^= quote << 8
+	quote ^= quote << 16
+	quote ^= quote << 32
+	return quote ^ -inString
 }
 
 // Escape classes: what may follow a backslash. '"' and '\\' never reach the
@@ -92,138 +79,140 @@ func validUnicodeEscape(line []byte, j int) bool {
 	return isHexDigit(line[j+1]) && isHexDigit(line[j+2]) && isHexDigit(line[j+3]) && isHexDigit(line[j+4])
 }
 
-// blockMasks is what classification finds in one 64-byte block of a line, one
-// bit a byte: its quotes and backslashes, and (nonzero) whether it has
-// control bytes.
-type blockMasks struct{ quote, backslash, ctl uint64 }
-
-// lastBlock returns the last, partial 64-byte block of line, padded with
-// spaces (neither quotes, backslashes nor control bytes); len(line)%64 != 0.
-func lastBlock(line []byte) (pad [64]byte) {
-	for k := copy(pad[:], line[len(line)&^63:]); k < 64; k++ {
-		pad[k] = ' '
-	}
-	return pad
+// shiftIn returns m shifted up one byte position, the previous block's top
+// bit entering at bit 0, and keeps m's top bit in carry for the next block:
+// bit k of the result says "the byte before byte k is in m".
+func shiftIn(m uint64, carry *uint64) uint64 {
+	r := m<<1 | *carry
+	*carry = m >> 63
+	return r
 }
 
-// classifySWAR fills masks (one per 64-byte block of line) eight bytes at a
-// time with integer arithmetic: the portable classifier.
-func classifySWAR(line []byte, masks []blockMasks) {
-	for k := range masks {
-		var b *[64]byte
-		if i := k << 6; i+64 <= len(line) {
-			b = (*[64]byte)(line[i : i+64])
-		} else {
-			pad := lastBlock(line)
-			b = &pad
-		}
-		q0, b0, c0 := classifyWord(binary.LittleEndian.Uint64(b[0:]))
-		q1, b1, c1 := classifyWord(binary.LittleEndian.Uint64(b[8:]))
-		q2, b2, c2 := classifyWord(binary.LittleEndian.Uint64(b[16:]))
-		q3, b3, c3 := classifyWord(binary.LittleEndian.Uint64(b[24:]))
-		q4, b4, c4 := classifyWord(binary.LittleEndian.Uint64(b[32:]))
-		q5, b5, c5 := classifyWord(binary.LittleEndian.Uint64(b[40:]))
-		q6, b6, c6 := classifyWord(binary.LittleEndian.Uint64(b[48:]))
-		q7, b7, c7 := classifyWord(binary.LittleEndian.Uint64(b[56:]))
-		masks[k] = blockMasks{
-			quote:     ^(q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56),
-			backslash: ^(b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56),
-			ctl:       ^(c0 & c1 & c2 & c3 & c4 & c5 & c6 & c7) & swarHigh,
-		}
-	}
+// numberCarries is what the number checks carry from one block to the next.
+type numberCarries struct {
+	run, expoRun, dotRun                         uint64 // additions that mark runs (bits.Add64 carries)
+	digit, expo, minusStart, dot, sign, zero, nd uint64 // shiftIn carries
 }
 
-// index is stage 1. It lists the positions of the unescaped quotes of line in
-// x.quotes, followed by two -1 sentinels, and checks every escape sequence and
-// that no string holds a control byte; it reports false if one fails. line
-// must not end with a backslash (Extract checks that it ends with '}').
+// badNumbers returns the bytes of a block that break the JSON number grammar
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) in the runs of scalar bytes
+// that start with a digit or '-'; runs starting with anything else must be
+// true, false or null, which stage 2 checks. scalar marks the bytes outside
+// strings that are not delimiters, start the first byte of each run.
+func badNumbers(m *blockMasks, scalar, start uint64, c *numberCarries) uint64 {
+	numStart := start & (m.digit | m.minus)
+	// Adding a run's first bit to the run carries through it and leaves it
+	// zero: the runs that start with a number byte, whole.
+	sum, carry := bits.Add64(scalar, numStart, c.run)
+	c.run = carry
+	run := scalar &^ sum
+	expo := m.expo & run
+	dot := m.dot & run
+	// The same trick from every exponent (dot) marks the run from its first
+	// exponent (dot) to its end; a second one is left out of the mark.
+	sum, carry = bits.Add64(run, expo, c.expoRun)
+	c.expoRun = carry
+	fromExpo := run &^ sum
+	sum, carry = bits.Add64(run, dot, c.dotRun)
+	c.dotRun = carry
+	fromDot := run &^ sum
+
+	afterDigit := shiftIn(m.digit, &c.digit)
+	afterExpo := shiftIn(expo, &c.expo)
+	minusStart := numStart & m.minus
+	afterMinusStart := shiftIn(minusStart, &c.minusStart)
+	afterDot := shiftIn(dot, &c.dot)
+	afterSign := shiftIn(afterExpo&(m.minus|m.plus), &c.sign)
+	intStart := numStart&m.digit | afterMinusStart
+	afterLeadingZero := shiftIn(intStart&m.zero, &c.zero)
+	afterNonDigit := shiftIn(run&^m.digit, &c.nd)
+
+	return run&^(m.digit|m.minus|m.plus|m.dot|m.expo) | // a byte no number has
+		m.minus&run&^(numStart|afterExpo) | // '-' only first or after e
+		m.plus&run&^afterExpo | // '+' only after e
+		afterMinusStart&^m.digit | // a digit after a leading '-'
+		dot&^afterDigit | afterDot&^m.digit | // a digit on both sides of '.'
+		expo&^afterDigit | afterExpo&^(m.digit|m.minus|m.plus) | afterSign&^m.digit |
+		expo&^fromExpo | dot&fromExpo | dot&^fromDot | // one '.', one e, '.' first
+		afterLeadingZero&m.digit | // no digit after a leading zero
+		afterNonDigit&^run // the run ends with a digit
+}
+
+// index is stage 1. It lists the positions of line's tokens in x.toks,
+// counts the separators outside strings in x.seps, and
+// reports false if a string holds a control byte or a bad escape, a string
+// is not closed, or a number is malformed.
 //
-// Classification (classifySWAR, or a SIMD classifier where built and
-// supported) runs first over the whole line; then one pass over the masks.
-// The positions are written simdjson-style: a fixed number per block whatever
-// the mask holds (the extra ones are garbage past the new length, overwritten
-// later), so that most blocks take no data-dependent branch. The body is
-// written out by hand because the inliner would not take it.
+// Classification (classifyBlocks) runs first over the whole line; then one
+// pass over the masks. The positions are written simdjson-style: a fixed
+// number per block whatever the mask holds (the extra ones are garbage past
+// the new length, overwritten later), so that most blocks take no
+// data-dependent branch.
 func (x *Extractor) index(line []byte) bool {
 	n := len(line)
 	nb := (n + 63) >> 6
-	if len(x.quotes) < n+16 {
-		// Room for a position a byte, the unconditional writes past the
-		// last one, and the sentinels; a quarter more to grow less often.
-		x.quotes = make([]int32, n+16+n/4)
-		x.escapes = make([]int32, n+16+n/4)
+	if len(x.toks) < n+tokSlack {
+		// Room for a token a byte and the unconditional writes past the
+		// last one; a quarter more to grow less often.
+		size := n + tokSlack + n/4
+		x.toks = make([]int32, size)
+		x.escapes = make([]int32, size)
+		x.marks = make([]int32, size)
 	}
 	if len(x.masks) < nb {
 		x.masks = make([]blockMasks, nb+nb/4)
 	}
 	masks := x.masks[:nb]
-	if simdClassify {
-		classifySIMD(line, masks)
-	} else {
-		classifySWAR(line, masks)
-	}
-	quotes, escapes := x.quotes, x.escapes
-	nq, ne := 0, 0
-	var carry, inString uint64
-	ctlInString := false
-	for k, bm := range masks {
-		i := k << 6
-		quote, backslash := bm.quote, bm.backslash
-		esc := escapedBytes(backslash, &carry)
-		if bm.ctl != 0 {
-			// Control bytes: legal as whitespace outside strings (stage 2
-			// checks those), never inside. Rare, so located only here.
-			ctlInString = ctlInString || ctlBytes(line, i)&stringBytes(quote&^esc, inString) != 0
-		}
+	classifyBlocks(line, masks)
+	toks, escapes := x.toks, x.escapes
+	nt, ne, seps := 0, 0, 0
+	var escCarry, inString, scalarCarry, bad uint64
+	var nc numberCarries
+	for k := range masks {
+		m := &masks[k]
+		i := int32(k << 6)
+		esc := escapedBytes(m.backslash, &escCarry)
+		quote := m.quote &^ esc
+		inStr := stringBytes(quote, inString)
+		inString = inStr >> 63
+		outside := ^(inStr | quote)
+		scalar := outside &^ m.delim
+		start := scalar &^ shiftIn(scalar, &scalarCarry)
+		bad |= m.ctl&inStr | badNumbers(m, scalar, start, &nc)
 
-		// Unescaped quotes: eight positions unconditionally, then the rest.
-		m := quote &^ esc
-		cnt := bits.OnesCount64(m)
-		d := (*[8]int32)(quotes[nq : nq+8])
-		d[0] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[1] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[2] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[3] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[4] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[5] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[6] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		d[7] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		for k := nq + 8; m != 0; k++ {
-			quotes[k] = int32(i + bits.TrailingZeros64(m))
-			m &= m - 1
+		seps += bits.OnesCount64(m.sep & outside)
+
+		// Token positions: eight unconditionally, then the rest.
+		t := m.bracket&outside | quote&inStr | start
+		cnt := bits.OnesCount64(t)
+		d := (*[8]int32)(toks[nt : nt+8])
+		for j := range d {
+			d[j] = i + int32(bits.TrailingZeros64(t))
+			t &= t - 1
 		}
-		nq += cnt
-		inString ^= uint64(cnt & 1)
+		for j := nt + 8; t != 0; j++ {
+			toks[j] = i + int32(bits.TrailingZeros64(t))
+			t &= t - 1
+		}
+		nt += cnt
 
 		// Escaped bytes to check later: '"' and '\\' need no check. Rarer
-		// than quotes, so four positions unconditionally.
-		m = esc &^ (quote | backslash)
-		cnt = bits.OnesCount64(m)
-		e := (*[4]int32)(escapes[ne : ne+4])
-		e[0] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		e[1] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		e[2] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		e[3] = int32(i + bits.TrailingZeros64(m))
-		m &= m - 1
-		for k := ne + 4; m != 0; k++ {
-			escapes[k] = int32(i + bits.TrailingZeros64(m))
-			m &= m - 1
+		// than tokens, so four positions unconditionally.
+		e := esc &^ (m.quote | m.backslash)
+		cnt = bits.OnesCount64(e)
+		d4 := (*[4]int32)(escapes[ne : ne+4])
+		for j := range d4 {
+			d4[j] = i + int32(bits.TrailingZeros64(e))
+			e &= e - 1
+		}
+		for j := ne + 4; e != 0; j++ {
+			escapes[j] = i + int32(bits.TrailingZeros64(e))
+			e &= e - 1
 		}
 		ne += cnt
 	}
-	quotes[nq], quotes[nq+1] = -1, -1
-	if ctlInString {
+	x.nt, x.seps = nt, seps
+	if bad != 0 || inString != 0 {
 		return false
 	}
 
@@ -247,35 +236,4 @@ func (x *Extractor) index(line []byte) bool {
 		}
 	}
 	return true
-}
-
-// ctlBytes returns the bytes below 0x20 of the 64-byte block of line at i,
-// one bit a byte.
-func ctlBytes(line []byte, i int) uint64 {
-	var b [64]byte
-	if i+64 <= len(line) {
-		b = [64]byte(line[i : i+64])
-	} else {
-		b = lastBlock(line)
-	}
-	var m uint64
-	for k := 7; k >= 0; k-- {
-		_, _, notCtl := classifyWord(binary.LittleEndian.Uint64(b[8*k:]))
-		m = m<<8 | (^notCtl&swarHigh)*swarGather>>56
-	}
-	return m
-}
-
-// stringBytes returns the bytes of a block that lie inside a string (the
-// opening quote included, the closing one not), given the block's unescaped
-// quotes and whether the block starts inside a string (0 or 1).
-func stringBytes(quote, inString uint64) uint64 {
-	// Prefix xor: bit k becomes the parity of the quotes at or before k.
-	quote ^= quote << 1
-	quote ^= quote << 2
-	quote ^= quote << 4
-	quote ^= quote << 8
-	quote ^= quote << 16
-	quote ^= quote << 32
-	return quote ^ -inString
 }

@@ -322,49 +322,72 @@ func TestEscapedBytes(t *testing.T) {
 	}
 }
 
-// TestClassifyWord checks the SWAR byte classes against plain comparisons.
-func TestClassifyWord(t *testing.T) {
+// TestClassifySWAR checks the portable classifier against plain comparisons
+// on every byte value at every position of a block, and on random lines of
+// every length modulo 64 (the padded last block).
+func TestClassifySWAR(t *testing.T) {
+	var block [64]byte
 	for c := range 256 {
-		for pos := range 8 {
-			var b [8]byte
-			for i := range b {
-				b[i] = 'a'
+		for pos := range 64 {
+			for i := range block {
+				block[i] = 'a'
 			}
-			b[pos] = byte(c)
-			w := uint64(0)
-			for i := 7; i >= 0; i-- {
-				w = w<<8 | uint64(b[i])
-			}
-			checkClassifyWord(t, w)
+			block[pos] = byte(c)
+			checkClassify(t, classifySWAR, block[:])
 		}
 	}
+	checkClassifyRandom(t, classifySWAR)
+}
+
+// checkClassifyRandom runs checkClassify on random lines rich in the bytes
+// that matter, of every length modulo 64.
+func checkClassifyRandom(t *testing.T, classify func([]byte, []blockMasks)) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 8))
-	alphabet := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x22 | 0x80, 0x5c | 0x80, 0x7f, 0x80, 0xff, 'a'}
-	for range 100000 {
-		w := uint64(0)
-		for range 8 {
-			w = w<<8 | uint64(alphabet[rng.IntN(len(alphabet))])
+	alphabet := []byte(`"\{}[]:, 	` + "\n\r\x00\x1f\x7f\x80\xa2\xdc\xff\xae\xbb\xfb\xdd0123456789-+.eEa")
+	for range 3000 {
+		line := make([]byte, 1+rng.IntN(300))
+		for i := range line {
+			line[i] = alphabet[rng.IntN(len(alphabet))]
 		}
-		checkClassifyWord(t, w)
+		checkClassify(t, classify, line)
 	}
 }
 
-func checkClassifyWord(t *testing.T, w uint64) {
+// checkClassify compares classify's masks for line with plain comparisons.
+func checkClassify(t *testing.T, classify func([]byte, []blockMasks), line []byte) {
 	t.Helper()
-	var wantQ, wantBS uint64
-	wantCtl := false
-	for i := range 8 {
-		switch c := byte(w >> (8 * i)); {
-		case c == '"':
-			wantQ |= 1 << i
-		case c == '\\':
-			wantBS |= 1 << i
-		case c < 0x20:
-			wantCtl = true
+	got := make([]blockMasks, (len(line)+63)/64)
+	classify(line, got)
+	for k := range got {
+		var want blockMasks
+		for i := range 64 {
+			c := byte(' ')
+			if k*64+i < len(line) {
+				c = line[k*64+i]
+			}
+			set := func(m *uint64, b bool) {
+				if b {
+					*m |= 1 << i
+				}
+			}
+			bracket, sep := strings.IndexByte("{}[]", c) >= 0, c == ':' || c == ','
+			structural := bracket || sep
+			set(&want.quote, c == '"')
+			set(&want.backslash, c == '\\')
+			set(&want.ctl, c < 0x20)
+			set(&want.bracket, bracket)
+			set(&want.sep, sep)
+			set(&want.delim, structural || isJSONSpace(c))
+			set(&want.digit, isDecDigit(c))
+			set(&want.zero, c == '0')
+			set(&want.minus, c == '-')
+			set(&want.plus, c == '+')
+			set(&want.dot, c == '.')
+			set(&want.expo, c|0x20 == 'e')
 		}
-	}
-	nq, nb, nc := classifyWord(w)
-	if q, bs, ctl := ^nq&0xff, ^nb&0xff, nc&swarHigh != swarHigh; q != wantQ || bs != wantBS || ctl != wantCtl {
-		t.Fatalf("classifyWord(%#016x) = %08b %08b %v; want %08b %08b %v", w, q, bs, ctl, wantQ, wantBS, wantCtl)
+		if got[k] != want {
+			t.Fatalf("classify(%q) block %d:\n got %+v\nwant %+v", line, k, got[k], want)
+		}
 	}
 }
