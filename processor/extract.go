@@ -40,7 +40,6 @@ const (
 type Extractor struct {
 	toks    []int32      // positions of the line's tokens (stage 1)
 	nt      int          // how many of toks are the line's
-	seps    int          // how many ':' and ',' the line has outside strings (stage 1)
 	escapes []int32      // positions of the escaped bytes other than '"' and '\' (stage 1)
 	marks   []int32      // indexes in toks of the literals and top-level keys (stage 2)
 	masks   []blockMasks // classification of the line's 64-byte blocks (stage 1)

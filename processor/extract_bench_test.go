@@ -110,15 +110,14 @@ func BenchmarkExtractStages(b *testing.B) {
 		// once, keep its tokens, and copy them back before the walk.
 		var x Extractor
 		toks := make([][]int32, len(frames))
-		seps := make([]int, len(frames))
 		for i, f := range frames {
 			x.index(f)
-			toks[i], seps[i] = slices.Clone(x.toks[:x.nt]), x.seps
+			toks[i] = slices.Clone(x.toks[:x.nt])
 		}
 		b.SetBytes(size)
 		i := 0
 		for b.Loop() {
-			x.nt, x.seps = copy(x.toks, toks[i]), seps[i]
+			x.nt = copy(x.toks, toks[i])
 			if _, _, ok, _ := x.walk(frames[i]); !ok {
 				b.Fatalf("frame %d: walk failed", i)
 			}

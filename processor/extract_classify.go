@@ -30,11 +30,18 @@ const (
 // lastBlock returns the last, partial 64-byte block of line, padded with
 // spaces (whitespace: no token, no string, no scalar); len(line)%64 != 0.
 func lastBlock(line []byte) (pad [64]byte) {
-	for k := copy(pad[:], line[len(line)&^63:]); k < 64; k++ {
-		pad[k] = ' '
-	}
+	pad = spaceBlock
+	copy(pad[:], line[len(line)&^63:])
 	return pad
 }
+
+// spaceBlock is 64 spaces; read-only.
+var spaceBlock = func() (b [64]byte) {
+	for i := range b {
+		b[i] = ' '
+	}
+	return b
+}()
 
 // classifySWAR fills masks, one per 64-byte block of line, eight bytes at a
 // time with integer arithmetic: the portable classifier.

@@ -88,17 +88,34 @@ func shiftIn(m uint64, carry *uint64) uint64 {
 	return r
 }
 
+// doubledSeps returns the separators of a block (outside strings) that
+// follow another separator with only whitespace between; carry is the
+// addition's carry from the previous block. Stage 2 gives each token the
+// separator before it: with no doubled one, every separator is some
+// token's (the line ends with a token, '}').
+func doubledSeps(m *blockMasks, outside uint64, carry *uint64) uint64 {
+	sep := m.sep & outside
+	// Runs of separators and whitespace; adding the separators leaves each
+	// run's first one and the rest of the run zero, a second one set.
+	run := sep | m.delim&^(m.bracket|m.sep)&outside
+	sum, c := bits.Add64(run, sep, *carry)
+	*carry = c
+	return sep & sum
+}
+
 // numberCarries is what the number checks carry from one block to the next.
 type numberCarries struct {
-	run, expoRun, dotRun                         uint64 // additions that mark runs (bits.Add64 carries)
-	digit, expo, minusStart, dot, sign, zero, nd uint64 // shiftIn carries
+	run, expoRun, dotRun                             uint64 // bits.Add64 carries
+	digit, expo, needDigit, inRun, intZero, nonDigit uint64 // shiftIn carries
 }
 
 // badNumbers returns the bytes of a block that break the JSON number grammar
 // (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) in the runs of scalar bytes
 // that start with a digit or '-'; runs starting with anything else must be
 // true, false or null, which stage 2 checks. scalar marks the bytes outside
-// strings that are not delimiters, start the first byte of each run.
+// strings that are not delimiters, start the first byte of each run. Each
+// rule is a relation between a byte and the one before it, and the
+// assembly version (extract_index_amd64.s) computes the same ones.
 func badNumbers(m *blockMasks, scalar, start uint64, c *numberCarries) uint64 {
 	numStart := start & (m.digit | m.minus)
 	// Adding a run's first bit to the run carries through it and leaves it
@@ -117,29 +134,29 @@ func badNumbers(m *blockMasks, scalar, start uint64, c *numberCarries) uint64 {
 	c.dotRun = carry
 	fromDot := run &^ sum
 
+	sign := m.minus | m.plus
+	minusStart := numStart & m.minus
 	afterDigit := shiftIn(m.digit, &c.digit)
 	afterExpo := shiftIn(expo, &c.expo)
-	minusStart := numStart & m.minus
-	afterMinusStart := shiftIn(minusStart, &c.minusStart)
-	afterDot := shiftIn(dot, &c.dot)
-	afterSign := shiftIn(afterExpo&(m.minus|m.plus), &c.sign)
-	intStart := numStart&m.digit | afterMinusStart
-	afterLeadingZero := shiftIn(intStart&m.zero, &c.zero)
-	afterNonDigit := shiftIn(run&^m.digit, &c.nd)
+	// A digit follows '.', a leading '-' and the sign of an exponent.
+	needDigit := shiftIn(dot|minusStart|afterExpo&sign, &c.needDigit)
+	// A zero starts the integer part when the byte before is not in the
+	// run or is its leading '-'.
+	intZero := m.zero & run &^ shiftIn(run&^minusStart, &c.inRun)
+	afterIntZero := shiftIn(intZero, &c.intZero)
+	afterNonDigit := shiftIn(run&^m.digit, &c.nonDigit)
 
-	return run&^(m.digit|m.minus|m.plus|m.dot|m.expo) | // a byte no number has
-		m.minus&run&^(numStart|afterExpo) | // '-' only first or after e
-		m.plus&run&^afterExpo | // '+' only after e
-		afterMinusStart&^m.digit | // a digit after a leading '-'
-		dot&^afterDigit | afterDot&^m.digit | // a digit on both sides of '.'
-		expo&^afterDigit | afterExpo&^(m.digit|m.minus|m.plus) | afterSign&^m.digit |
+	return run&^(m.digit|sign|m.dot|m.expo) | // a byte no number has
 		expo&^fromExpo | dot&fromExpo | dot&^fromDot | // one '.', one e, '.' first
-		afterLeadingZero&m.digit | // no digit after a leading zero
+		(dot|expo)&^afterDigit | // '.' and e follow a digit
+		sign&run&^(minusStart|afterExpo) | // a sign only first ('-') or after e
+		afterExpo&^(m.digit|sign) | // e is followed by a digit or a sign
+		needDigit&^m.digit |
+		afterIntZero&m.digit | // no digit after a leading zero
 		afterNonDigit&^run // the run ends with a digit
 }
 
-// index is stage 1. It lists the positions of line's tokens in x.toks,
-// counts the separators outside strings in x.seps, and
+// index is stage 1. It lists the positions of line's tokens in x.toks and
 // reports false if a string holds a control byte or a bad escape, a string
 // is not closed, or a number is malformed.
 //
@@ -149,9 +166,7 @@ func badNumbers(m *blockMasks, scalar, start uint64, c *numberCarries) uint64 {
 // the new length, overwritten later), so that most blocks take no
 // data-dependent branch.
 func (x *Extractor) index(line []byte) bool {
-	n := len(line)
-	nb := (n + 63) >> 6
-	if len(x.toks) < n+tokSlack {
+	if n := len(line); len(x.toks) < n+tokSlack {
 		// Room for a token a byte and the unconditional writes past the
 		// last one; a quarter more to grow less often.
 		size := n + tokSlack + n/4
@@ -159,14 +174,31 @@ func (x *Extractor) index(line []byte) bool {
 		x.escapes = make([]int32, size)
 		x.marks = make([]int32, size)
 	}
+	var ne int
+	if hasIndexAVX512 {
+		ne = x.indexAVX512(line)
+	} else {
+		ne = x.indexGo(line)
+	}
+	if ne < 0 {
+		return false
+	}
+	return validEscapes(line, x.escapes[:ne])
+}
+
+// indexGo is stage 1's pass over the blocks in Go, after classifyBlocks: it
+// fills x.toks and x.nt and returns how many escapes it listed in
+// x.escapes, or -1 if a check failed.
+func (x *Extractor) indexGo(line []byte) int {
+	nb := (len(line) + 63) >> 6
 	if len(x.masks) < nb {
 		x.masks = make([]blockMasks, nb+nb/4)
 	}
 	masks := x.masks[:nb]
 	classifyBlocks(line, masks)
 	toks, escapes := x.toks, x.escapes
-	nt, ne, seps := 0, 0, 0
-	var escCarry, inString, scalarCarry, bad uint64
+	nt, ne := 0, 0
+	var escCarry, inString, scalarCarry, sepCarry, bad uint64
 	var nc numberCarries
 	for k := range masks {
 		m := &masks[k]
@@ -180,7 +212,7 @@ func (x *Extractor) index(line []byte) bool {
 		start := scalar &^ shiftIn(scalar, &scalarCarry)
 		bad |= m.ctl&inStr | badNumbers(m, scalar, start, &nc)
 
-		seps += bits.OnesCount64(m.sep & outside)
+		bad |= doubledSeps(m, outside, &sepCarry)
 
 		// Token positions: eight unconditionally, then the rest.
 		t := m.bracket&outside | quote&inStr | start
@@ -211,17 +243,22 @@ func (x *Extractor) index(line []byte) bool {
 		}
 		ne += cnt
 	}
-	x.nt, x.seps = nt, seps
+	x.nt = nt
 	if bad != 0 || inString != 0 {
-		return false
+		return -1
 	}
+	return ne
+}
 
+// validEscapes reports whether every escape sequence at the positions of
+// escapes (the bytes after the backslashes) is valid.
+func validEscapes(line []byte, escapes []int32) bool {
 	// One branch-free pass over the escapes instead of a branch per escape;
 	// it also packs the positions of the \u escapes at the front of the
 	// list, in place, for a second pass that checks their hex digits.
 	var class uint8
 	nu := 0
-	for _, j := range escapes[:ne] {
+	for _, j := range escapes {
 		c := escapeClass[line[j]]
 		class |= c
 		escapes[nu] = j

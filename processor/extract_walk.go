@@ -124,7 +124,6 @@ type walkTables struct {
 	array   [64]uint8  // 1 for '['
 	literal [64]uint8  // 1 for a scalar that must be true, false or null
 	key     [64]uint8  // 1 for an object key
-	hasSep  [64]uint8  // 1 after ':' or ','
 }
 
 // stepIndex is the index in the per-token tables of a token of class cls
@@ -150,7 +149,6 @@ var tables = func() (t walkTables) {
 				t.shut[i] = uint8(b2i(cls == tokObjClose || cls == tokArrClose))
 				t.array[i] = uint8(b2i(cls == tokArrOpen))
 				t.literal[i] = uint8(b2i(cls == tokLiteral))
-				t.hasSep[i] = uint8(b2i(sep != sepNone))
 				for prev := range tokKey + 1 {
 					t.illegal[prev<<6|i] = illegal[prev<<6|ctx<<5|next<<2|sep]
 				}
@@ -168,13 +166,13 @@ var tables = func() (t walkTables) {
 func (x *Extractor) walk(line []byte) (uidTok, tsTok int, ok, deep bool) {
 	toks := x.toks[:x.nt]
 	marks := x.marks[:len(toks)]
-	bad, depth, seps, nm := walkTokens(line, toks, marks, &tables)
-	if bad&2 != 0 {
+	bad, depth, nm := walkTokens(line, toks, marks, &tables)
+	if bad&^1 != 0 {
+		// Nested too deep, or tokens after the top-level object: either
+		// way encoding/json knows.
 		return -1, -1, false, true
 	}
-	// Every separator must be the one before some token: that rules out
-	// doubled ones and one before a closing bracket or nothing.
-	if bad != 0 || depth != 0 || seps != x.seps {
+	if bad != 0 || depth != 0 {
 		return -1, -1, false, false
 	}
 	uidTok, tsTok = -1, -1
@@ -209,13 +207,14 @@ func (x *Extractor) walk(line []byte) (uidTok, tsTok int, ok, deep bool) {
 // walkTokensGo is the token loop of stage 2: for each token after the first
 // (the '{' at line[0]) it checks that the token may follow the one before,
 // follows the nesting, and lists in marks the indexes of the literals and
-// top-level keys. It returns the or of every check (bit 1: nested deeper
-// than maxWalkDepth), the final depth, how many separators the tokens
-// claimed, and how many marks it wrote. walkTokens is this, in assembly
+// top-level keys. It returns the or of every check (bit 0: a token that may
+// not follow the one before; the others: a token outside depths 1 to
+// maxWalkDepth, that is after the top-level object or nested too deep), the
+// final depth, and how many marks it wrote. walkTokens is this, in assembly
 // where there is one (extract_walk_amd64.s): the Go compiler spills the
 // loop's dozen live values, which puts a store and a load on every
 // loop-carried chain.
-func walkTokensGo(line []byte, toks, marks []int32, t *walkTables) (bad, depth, seps, nm int) {
+func walkTokensGo(line []byte, toks, marks []int32, t *walkTables) (bad, depth, nm int) {
 	var kinds uint64 // a bit per open container, the innermost lowest: 1 for an array
 	prev := tokObjOpen
 	depth = 1
@@ -226,20 +225,18 @@ func walkTokensGo(line []byte, toks, marks []int32, t *walkTables) (bad, depth, 
 			sep = int(t.sep[line[lastNonSpace(line, p-1)]])
 		}
 		s := stepIndex(int(kinds&1), int(t.class[line[p]]), sep)
-		bad |= int(t.illegal[prev<<6|s]) | int(uint(depth-1)>>63) // (nothing after the top-level object)
-		seps += int(t.hasSep[s])
+		bad |= int(t.illegal[prev<<6|s]) | int(uint32(depth-1)>>6)<<1
 
 		// Brackets: an opening one pushes its kind, a closing one pops.
 		open, shut := int(t.open[s]), int(t.shut[s])
 		kinds = (kinds<<(open&63) | uint64(t.array[s])) >> (shut & 63)
 		depth += open - shut
-		bad |= int(uint(maxWalkDepth-depth)>>63) << 1
 
 		marks[nm] = int32(i)
 		nm += int(t.literal[s]) | int(t.key[s])&b2i(depth == 1)
 		prev = int(t.next[s])
 	}
-	return bad, depth, seps, nm
+	return bad, depth, nm
 }
 
 // hasBackslash3 reports whether one of the three low bytes of w is '\\'.

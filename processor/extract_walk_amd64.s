@@ -1,12 +1,12 @@
 #include "textflag.h"
 
-// func walkTokensAsm(line *byte, toks *int32, nt int, marks *int32, t *walkTables) (bad, depth, seps, nm int)
+// func walkTokensAsm(line *byte, toks *int32, nt int, marks *int32, t *walkTables) (bad, depth, nm int)
 //
 // Registers: SI line, DI toks, R10 nt, R8 marks, R9 t, AX i, BX kinds,
-// DX depth (low 32 bits) + claimed separators (high 32 bits), R11 prev,
+// DX depth, R11 prev,
 // R12 bad, R14 nm; CX, R13 and R15 are scratch. The offsets are those of
 // walkTables' fields (TestWalkTablesLayout checks them).
-TEXT ·walkTokensAsm(SB), NOSPLIT, $0-72
+TEXT ·walkTokensAsm(SB), NOSPLIT, $0-64
 	MOVQ line+0(FP), SI
 	MOVQ toks+8(FP), DI
 	MOVQ nt+16(FP), R10
@@ -39,13 +39,11 @@ sepok:
 	ORL R15, CX
 	MOVBLZX 512(R9)(CX*1), CX     // t.illegal[prev<<6|s]
 	ORL CX, R12
-	MOVL DX, CX                   // depth-1 < 0: after the top-level object
+	MOVL DX, CX                   // depth outside 1..64: after the top-level object, or too deep
 	DECL CX
-	SHRL $31, CX
+	SHRL $6, CX
+	SHLL $1, CX
 	ORL CX, R12
-	MOVBLZX 1408(R9)(R15*1), CX   // t.hasSep
-	SHLQ $32, CX
-	ADDQ CX, DX
 	MOVBLZX 1088(R9)(R15*1), CX   // t.open: push
 	SHLQ CX, BX
 	ADDQ CX, DX
@@ -54,11 +52,6 @@ sepok:
 	MOVBLZX 1152(R9)(R15*1), CX   // t.shut: pop
 	SHRQ CX, BX
 	SUBQ CX, DX
-	MOVL $64, CX                  // maxWalkDepth-depth < 0: too deep
-	SUBL DX, CX
-	SHRL $31, CX
-	SHLL $1, CX
-	ORL CX, R12
 	MOVL AX, (R8)(R14*4)          // marks[nm] = i
 	MOVBLZX 1344(R9)(R15*1), R13  // t.key, at depth 1
 	XORL CX, CX
@@ -74,11 +67,8 @@ sepok:
 	JLT loop
 
 	MOVQ R12, bad+40(FP)
-	MOVLQSX DX, CX
-	MOVQ CX, depth+48(FP)
-	SHRQ $32, DX
-	MOVQ DX, seps+56(FP)
-	MOVQ R14, nm+64(FP)
+	MOVQ DX, depth+48(FP)
+	MOVQ R14, nm+56(FP)
 	RET
 
 space:
