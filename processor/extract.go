@@ -198,15 +198,17 @@ func (x *Extractor) uid(line []byte, at int) []byte {
 	if line[at] != '"' {
 		return nil
 	}
-	end := stringEnd(line, at)
-	s := line[at+1 : end]
-	if len(s) == 0 {
-		return nil
-	}
+	// The first quote after the opening one closes the string unless a
+	// backslash comes first, and then the loop below takes the slow way.
+	s := line[at+1:]
+	s = s[:max(0, bytes.IndexByte(s, '"'))]
 	for _, c := range s {
 		if c == '\\' || c >= utf8.RuneSelf {
-			return x.unquoteUID(line[at : end+1])
+			return x.unquoteUID(line[at : stringEnd(line, at)+1])
 		}
+	}
+	if len(s) == 0 {
+		return nil
 	}
 	return s
 }
@@ -235,12 +237,12 @@ func (x *Extractor) ts(line []byte, at int) (int64, bool) {
 	if line[at] != '"' {
 		return 0, false
 	}
-	end := stringEnd(line, at)
-	s := line[at+1 : end]
+	s := line[at+1:]
+	s = s[:max(0, bytes.IndexByte(s, '"'))]
 	if bytes.IndexByte(s, '\\') >= 0 {
 		// Escapes that decode to digits are digits to encoding/json.
 		var u string
-		if json.Unmarshal(line[at:end+1], &u) != nil {
+		if json.Unmarshal(line[at:stringEnd(line, at)+1], &u) != nil {
 			return 0, false
 		}
 		s = []byte(u)

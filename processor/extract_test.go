@@ -266,21 +266,9 @@ func TestExtractTruncated(t *testing.T) {
 func TestExtractMutated(t *testing.T) {
 	var x Extractor
 	rng := rand.New(rand.NewPCG(3, 4))
-	special := []byte(`"\{}[]:,0-.eE tfn` + "\x00\x1f\r\n")
 	for _, f := range challengeFrames(t, 3, 200) {
 		for range 200 {
-			line := bytes.Clone(f)
-			for range 1 + rng.IntN(3) {
-				i := rng.IntN(len(line))
-				switch c := special[rng.IntN(len(special))]; rng.IntN(3) {
-				case 0:
-					line[i] = c
-				case 1:
-					line = append(line[:i], line[i+1:]...)
-				default:
-					line = append(line[:i], append([]byte{c}, line[i:]...)...)
-				}
-			}
+			line := mutate(rng, f)
 			uid, ts, r := x.Extract(line)
 			wuid, wts, wr := refExtract(line)
 			if r != wr || string(uid) != wuid || ts != wts {
@@ -288,6 +276,25 @@ func TestExtractMutated(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mutate returns a copy of f with one to three bytes replaced, dropped or
+// inserted, the new ones among those that matter to JSON's grammar.
+func mutate(rng *rand.Rand, f []byte) []byte {
+	const special = `"\{}[]:,0123456789-+.eE tfnulsra/bABF` + "\x00\x1f\r\n\t\x80\xff"
+	line := bytes.Clone(f)
+	for range 1 + rng.IntN(3) {
+		i := rng.IntN(len(line))
+		switch c := special[rng.IntN(len(special))]; rng.IntN(3) {
+		case 0:
+			line[i] = c
+		case 1:
+			line = append(line[:i], line[i+1:]...)
+		default:
+			line = append(line[:i], append([]byte{c}, line[i:]...)...)
+		}
+	}
+	return line
 }
 
 // TestEscapedBytes checks the branchless escape detection against a plain
