@@ -3,25 +3,43 @@ package processor
 import "golang.org/x/sys/cpu"
 
 // hasAVX512 says whether this CPU (and OS) runs classifyAVX512: it needs
-// AVX-512 F and BW.
-var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+// AVX-512 F and BW; hasAVX2 the same for classifyAVX2.
+var (
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+	hasAVX2   = cpu.X86.HasAVX2
+)
 
 // classifyBlocks fills masks, one per 64-byte block of line: with
-// classifyAVX512 where the CPU has it, else with classifySWAR.
+// classifyAVX512 or classifyAVX2 where the CPU has it, else with
+// classifySWAR.
 func classifyBlocks(line []byte, masks []blockMasks) {
-	if !hasAVX512 {
+	switch {
+	case hasAVX512:
+		classifyWith(classifyAVX512, line, masks)
+	case hasAVX2:
+		classifyWith(classifyAVX2, line, masks)
+	default:
 		classifySWAR(line, masks)
-		return
 	}
+}
+
+// classifyWith runs an assembly classifier over the whole blocks of line,
+// then over its padded last block.
+func classifyWith(classify func(line *byte, nblocks int, masks *blockMasks), line []byte, masks []blockMasks) {
 	full := len(line) >> 6
 	if full > 0 {
-		classifyAVX512(&line[0], full, &masks[0])
+		classify(&line[0], full, &masks[0])
 	}
 	if full < len(masks) {
 		pad := lastBlock(line)
-		classifyAVX512(&pad[0], 1, &masks[full])
+		classify(&pad[0], 1, &masks[full])
 	}
 }
+
+// classifyAVX2 is classifyAVX512 for CPUs with AVX2 only.
+//
+//go:noescape
+func classifyAVX2(line *byte, nblocks int, masks *blockMasks)
 
 // classifyAVX512 classifies the nblocks 64-byte blocks at line into masks.
 //

@@ -90,3 +90,109 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// AVX2HALF classifies the 32 bytes in Y0 into the 32-bit halves of the
+// blockMasks at DI+OFF (OFF is 0 for a block's low half, 4 for its high one).
+#define AVX2HALF(OFF) \
+	VPOR Y7, Y0, Y1 \
+	VPCMPEQB Y4, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (0+OFF)(DI) \
+	VPCMPEQB Y5, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (8+OFF)(DI) \
+	VPMAXUB Y7, Y0, Y2 \
+	VPCMPEQB Y0, Y2, Y2 \
+	VPMOVMSKB Y2, AX \
+	NOTL AX \
+	MOVL AX, (16+OFF)(DI) \
+	VPCMPEQB Y8, Y1, Y2 \
+	VPCMPEQB Y9, Y1, Y3 \
+	VPOR Y2, Y3, Y3 \
+	VPMOVMSKB Y3, AX \
+	MOVL AX, (24+OFF)(DI) \
+	VPCMPEQB Y10, Y0, Y2 \
+	VPCMPEQB Y11, Y0, Y15 \
+	VPOR Y2, Y15, Y15 \
+	VPMOVMSKB Y15, AX \
+	MOVL AX, (32+OFF)(DI) \
+	VPOR Y3, Y15, Y15 \
+	VPCMPEQB Y7, Y0, Y2 \
+	VPOR Y2, Y15, Y15 \
+	VPBROADCASTB ·classifyBytes+11(SB), Y3 \
+	VPCMPEQB Y3, Y0, Y2 \
+	VPOR Y2, Y15, Y15 \
+	VPBROADCASTB ·classifyBytes+12(SB), Y3 \
+	VPCMPEQB Y3, Y0, Y2 \
+	VPOR Y2, Y15, Y15 \
+	VPBROADCASTB ·classifyBytes+13(SB), Y3 \
+	VPCMPEQB Y3, Y0, Y2 \
+	VPOR Y2, Y15, Y15 \
+	VPMOVMSKB Y15, AX \
+	MOVL AX, (40+OFF)(DI) \
+	VPSUBB Y12, Y0, Y2 \
+	VPMINUB Y13, Y2, Y3 \
+	VPCMPEQB Y2, Y3, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (48+OFF)(DI) \
+	VPCMPEQB Y12, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (56+OFF)(DI) \
+	VPCMPEQB Y6, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (64+OFF)(DI) \
+	VPBROADCASTB ·classifyBytes+14(SB), Y3 \
+	VPCMPEQB Y3, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (72+OFF)(DI) \
+	VPBROADCASTB ·classifyBytes+15(SB), Y3 \
+	VPCMPEQB Y3, Y0, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (80+OFF)(DI) \
+	VPCMPEQB Y14, Y1, Y2 \
+	VPMOVMSKB Y2, AX \
+	MOVL AX, (88+OFF)(DI)
+
+// func classifyAVX2(line *byte, nblocks int, masks *blockMasks)
+//
+// classifyAVX512 for CPUs with AVX2 only: each 64-byte block as two 32-byte
+// halves (AVX2HALF). Y0 the half, Y1 it with the case bit set, Y2 Y3 Y15
+// scratch, Y4..Y14 byte constants, the rarer ones broadcast from
+// classifyBytes as they are needed.
+TEXT ·classifyAVX2(SB), NOSPLIT, $0-24
+	MOVQ line+0(FP), SI
+	MOVQ nblocks+8(FP), CX
+	MOVQ masks+16(FP), DI
+	VPBROADCASTB ·classifyBytes+0(SB), Y4  // '"'
+	VPBROADCASTB ·classifyBytes+1(SB), Y5  // '\\'
+	VPBROADCASTB ·classifyBytes+2(SB), Y7  // ' ', the first byte that is not a control byte, and the case bit
+	VPBROADCASTB ·classifyBytes+3(SB), Y8  // '{', and '[' with the case bit
+	VPBROADCASTB ·classifyBytes+4(SB), Y9  // '}', and ']' with the case bit
+	VPBROADCASTB ·classifyBytes+5(SB), Y10 // ':'
+	VPBROADCASTB ·classifyBytes+6(SB), Y11 // ','
+	VPBROADCASTB ·classifyBytes+7(SB), Y12 // '0'
+	VPBROADCASTB ·classifyBytes+8(SB), Y13 // 9, the largest digit less '0'
+	VPBROADCASTB ·classifyBytes+9(SB), Y14 // 'e', and 'E' with the case bit
+	VPBROADCASTB ·classifyBytes+10(SB), Y6 // '-'
+	TESTQ CX, CX
+	JEQ avx2done
+
+avx2block:
+	VMOVDQU (SI), Y0
+	AVX2HALF(0)
+	VMOVDQU 32(SI), Y0
+	AVX2HALF(4)
+	ADDQ $64, SI
+	ADDQ $96, DI
+	DECQ CX
+	JNZ avx2block
+
+avx2done:
+	VZEROUPPER
+	RET
+
+// classifyBytes are the bytes classifyAVX2 compares with: '"' '\\' ' ' '{'
+// '}' ':' ',' '0' 9 'e' '-' '\t' '\n' '\r' '+' '.'.
+DATA ·classifyBytes+0(SB)/8, $0x302c3a7d7b205c22
+DATA ·classifyBytes+8(SB)/8, $0x2e2b0d0a092d6509
+GLOBL ·classifyBytes(SB), RODATA, $16

@@ -63,12 +63,21 @@ func TestAssemblyLayouts(t *testing.T) {
 	}
 }
 
-// TestClassifyAVX512 checks the AVX-512 classifier against plain comparisons.
-func TestClassifyAVX512(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("CPU without AVX-512 BW")
+// TestClassifyAssembly checks the AVX-512 and AVX2 classifiers against
+// plain comparisons.
+func TestClassifyAssembly(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		has      bool
+		classify func(*byte, int, *blockMasks)
+	}{{"AVX-512", cpuHasAVX512, classifyAVX512}, {"AVX2", hasAVX2, classifyAVX2}} {
+		t.Run(c.name, func(t *testing.T) {
+			if !c.has {
+				t.Skip("CPU without " + c.name)
+			}
+			checkClassifyRandom(t, func(line []byte, masks []blockMasks) { classifyWith(c.classify, line, masks) })
+		})
 	}
-	checkClassifyRandom(t, classifyBlocks)
 }
 
 // pathLines are challenge frames, framegen lines with every kind of damage,
@@ -147,8 +156,8 @@ func TestWalkAssembly(t *testing.T) {
 // portable code (SWAR classifier, Go stage 1), which this CPU would not
 // otherwise use.
 func TestExtractPortable(t *testing.T) {
-	defer func(i, c bool) { hasIndexAVX512, hasAVX512 = i, c }(hasIndexAVX512, hasAVX512)
-	hasIndexAVX512, hasAVX512 = false, false
+	defer func(i, c, c2 bool) { hasIndexAVX512, hasAVX512, hasAVX2 = i, c, c2 }(hasIndexAVX512, hasAVX512, hasAVX2)
+	hasIndexAVX512, hasAVX512, hasAVX2 = false, false, false
 	TestExtract(t)
 	TestExtractMutated(t)
 	var x Extractor
@@ -159,3 +168,28 @@ func TestExtractPortable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExtractPortable is BenchmarkExtract on the code a CPU without
+// AVX-512 VBMI2 runs: Go stage 1, with the classifier of AVX-512 BW, of
+// AVX2, or the SWAR one.
+func BenchmarkExtractPortable(b *testing.B) {
+	defer func(i, c, c2 bool) { hasIndexAVX512, hasAVX512, hasAVX2 = i, c, c2 }(hasIndexAVX512, hasAVX512, hasAVX2)
+	hasIndexAVX512 = false
+	for _, v := range []struct {
+		name         string
+		avx512, avx2 bool
+		cpuHas       bool
+	}{{"avx512", true, false, cpuHasAVX512}, {"avx2", false, true, cpuHasAVX2}, {"swar", false, false, true}} {
+		b.Run(v.name, func(b *testing.B) {
+			if !v.cpuHas {
+				b.Skip("CPU without it")
+			}
+			hasAVX512, hasAVX2 = v.avx512, v.avx2
+			BenchmarkExtract(b)
+		})
+	}
+}
+
+// cpuHasAVX512 and cpuHasAVX2 are hasAVX512 and hasAVX2 as detected,
+// before any test changes them.
+var cpuHasAVX512, cpuHasAVX2 = hasAVX512, hasAVX2
