@@ -15,24 +15,35 @@ var (
 func classifyBlocks(line []byte, masks []blockMasks) {
 	switch {
 	case hasAVX512:
-		classifyWith(classifyAVX512, line, masks)
+		classifyWith(true, line, masks)
 	case hasAVX2:
-		classifyWith(classifyAVX2, line, masks)
+		classifyWith(false, line, masks)
 	default:
 		classifySWAR(line, masks)
 	}
 }
 
-// classifyWith runs an assembly classifier over the whole blocks of line,
-// then over its padded last block.
-func classifyWith(classify func(line *byte, nblocks int, masks *blockMasks), line []byte, masks []blockMasks) {
+// classifyWith runs an assembly classifier (classifyAVX512 if avx512, else
+// classifyAVX2) over the whole blocks of line, then over its padded last
+// block. (A flag rather than a func value, which would move the padded
+// block to the heap.)
+func classifyWith(avx512 bool, line []byte, masks []blockMasks) {
 	full := len(line) >> 6
 	if full > 0 {
-		classify(&line[0], full, &masks[0])
+		classifyAsm(avx512, &line[0], full, &masks[0])
 	}
 	if full < len(masks) {
 		pad := lastBlock(line)
-		classify(&pad[0], 1, &masks[full])
+		classifyAsm(avx512, &pad[0], 1, &masks[full])
+	}
+}
+
+// classifyAsm calls classifyAVX512 or classifyAVX2.
+func classifyAsm(avx512 bool, line *byte, nblocks int, masks *blockMasks) {
+	if avx512 {
+		classifyAVX512(line, nblocks, masks)
+	} else {
+		classifyAVX2(line, nblocks, masks)
 	}
 }
 
