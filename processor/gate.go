@@ -10,15 +10,18 @@ import (
 // Stream time (the watermark base) is the largest admitted event time. A frame
 // more than Horizon ahead of it is a candidate outlier: typically a bit flip
 // that throws ts 12 days to 68 years away. Candidates are held back, not
-// counted. When Quorum candidates agree with each other (each within Horizon
-// of the others: a run of event times without a gap wider than Horizon, so a
-// sparse stream agrees as well as a dense one) and outnumber the frames that disagreed meanwhile, the whole stream has
-// jumped (a gap in the data, a replay starting later): stream time follows
-// and the held frames are admitted. When the disagreeing frames reach the
-// candidates' number plus Quorum, the candidates were outliers and are
-// rejected as TSOutlier. A lone candidate far from the one being held is
-// rejected at once. Candidates that stream time, moving on by itself (a
-// sparse stream), brings within Horizon are admitted.
+// counted, in groups of candidates that agree with each other (each within
+// Horizon of the group: a run of event times without a gap wider than
+// Horizon, so a sparse stream agrees as well as a dense one). When a group
+// reaches Quorum frames and outnumbers the frames that disagreed with it
+// meanwhile, the whole stream has jumped (a gap in the data, a replay
+// starting later): stream time follows and the group's frames are admitted.
+// When the disagreeing frames reach a group's size plus Quorum, its frames
+// were outliers and are rejected as TSOutlier. Several groups are held at
+// once (up to maxCandidateGroups), so a bit flip held when the stream jumps
+// costs the jump nothing; a candidate beyond them is rejected at once.
+// Candidates that stream time, moving on by itself (a sparse stream), brings
+// within Horizon are admitted.
 //
 // The first frames of a stream are held the same way until Quorum of them
 // agree, so a bit-flipped first frame cannot set stream time either.
@@ -32,9 +35,23 @@ type Gate struct {
 	anchored bool
 	time     int64 // largest admitted event time, valid once anchored
 
-	held    []Frame // candidates (or, before anchoring, every frame), in arrival order
-	lo, hi  int64   // event-time span of the held candidates
-	against int     // frames that disagreed with the held candidates since they began
+	start  []Frame          // before anchoring: every frame, in arrival order
+	groups []candidateGroup // after: the candidate outliers, by group
+}
+
+// maxCandidateGroups bounds the groups of candidates a Gate holds at once.
+const maxCandidateGroups = 4
+
+// candidateGroup is a group of held candidates that agree with each other.
+type candidateGroup struct {
+	frames  []Frame // in arrival order
+	lo, hi  int64   // their event-time span
+	against int     // frames that disagreed with the group since it began
+}
+
+// fits reports whether t joins the group: within a horizon of its span.
+func (c *candidateGroup) fits(t, horizon int64) bool {
+	return t >= c.lo-horizon && t <= c.hi+horizon
 }
 
 // NewGate returns a Gate with the given horizon (seconds) and quorum (frames).
@@ -50,7 +67,13 @@ func NewGate(horizon int64, quorum int) *Gate {
 func (g *Gate) Time() (int64, bool) { return g.time, g.anchored }
 
 // Held returns how many frames are held back awaiting a decision.
-func (g *Gate) Held() int { return len(g.held) }
+func (g *Gate) Held() int {
+	n := len(g.start)
+	for _, c := range g.groups {
+		n += len(c.frames)
+	}
+	return n
+}
 
 // Admit decides on f. It calls pass for every frame admitted (f itself, or
 // held frames released in arrival order) and reject for every frame refused
@@ -58,10 +81,10 @@ func (g *Gate) Held() int { return len(g.held) }
 // Admit returns.
 func (g *Gate) Admit(f Frame, pass func(Frame), reject func(Frame, Reason)) {
 	if !g.anchored {
-		g.hold(f)
+		g.start = append(g.start, held(f))
 		// Past a few quorums without agreement the best group so far wins, so
 		// a scattered start cannot hold frames without bound.
-		if hi, n := g.bestCluster(); n >= g.quorum || len(g.held) >= 4*g.quorum {
+		if hi, n := g.bestCluster(); n >= g.quorum || len(g.start) >= 4*g.quorum {
 			g.anchor(hi, pass, reject)
 		}
 		return
@@ -71,35 +94,39 @@ func (g *Gate) Admit(f Frame, pass func(Frame), reject func(Frame, Reason)) {
 			g.time = f.TS
 		}
 		pass(f)
-		if len(g.held) > 0 {
-			if g.hi <= g.time+g.horizon {
-				// Stream time moved on by itself (a sparse stream) and
-				// brought the candidates within reach: they are plausible now.
-				g.time = max(g.time, g.hi)
-				g.release(pass)
-				return
-			}
-			g.against++
-			g.dropIfStale(reject)
+		g.disagree(-1, reject)
+		// Stream time moved on by itself (a sparse stream) and may have
+		// brought candidates within reach: they are plausible now.
+		g.releaseReached(pass)
+		return
+	}
+	// A candidate outlier: it joins the first group it fits, or starts one.
+	joined := -1
+	for i := range g.groups {
+		if g.groups[i].fits(f.TS, g.horizon) {
+			joined = i
+			break
 		}
-		return
 	}
-	// A candidate outlier.
-	if len(g.held) == 0 {
-		g.lo, g.hi, g.against = f.TS, f.TS, 0
-		g.hold(f)
-	} else if f.TS >= g.lo-g.horizon && f.TS <= g.hi+g.horizon {
-		g.lo, g.hi = min(g.lo, f.TS), max(g.hi, f.TS)
-		g.hold(f)
-	} else {
+	switch {
+	case joined >= 0:
+		c := &g.groups[joined]
+		c.lo, c.hi = min(c.lo, f.TS), max(c.hi, f.TS)
+		c.frames = append(c.frames, held(f))
+	case len(g.groups) < maxCandidateGroups:
+		joined = len(g.groups)
+		g.groups = append(g.groups, candidateGroup{frames: []Frame{held(f)}, lo: f.TS, hi: f.TS})
+	default:
 		reject(f, TSOutlier)
-		g.against++
-		g.dropIfStale(reject)
+	}
+	g.disagree(joined, reject)
+	if joined < 0 || joined >= len(g.groups) {
 		return
 	}
-	if len(g.held) >= g.quorum && g.against < len(g.held) {
-		g.time = g.hi
-		g.release(pass)
+	if c := &g.groups[joined]; len(c.frames) >= g.quorum && c.against < len(c.frames) {
+		// The stream jumped: follow it, then admit every group it reached.
+		g.time = max(g.time, c.hi)
+		g.releaseReached(pass)
 	}
 }
 
@@ -113,40 +140,69 @@ func (g *Gate) Flush(pass func(Frame), reject func(Frame, Reason)) {
 		}
 		return
 	}
-	for _, f := range g.held {
-		reject(f, TSOutlier)
-	}
-	g.held = g.held[:0]
-}
-
-func (g *Gate) hold(f Frame) {
-	f.Raw = append([]byte(nil), f.Raw...)
-	g.held = append(g.held, f)
-}
-
-func (g *Gate) release(pass func(Frame)) {
-	for _, f := range g.held {
-		pass(f)
-	}
-	g.held = g.held[:0]
-}
-
-func (g *Gate) dropIfStale(reject func(Frame, Reason)) {
-	if g.against >= len(g.held)+g.quorum {
-		for _, f := range g.held {
+	for _, c := range g.groups {
+		for _, f := range c.frames {
 			reject(f, TSOutlier)
 		}
-		g.held = g.held[:0]
 	}
+	g.groups = g.groups[:0]
+}
+
+// held returns f with its own copy of Raw, to be held.
+func held(f Frame) Frame {
+	f.Raw = append([]byte(nil), f.Raw...)
+	return f
+}
+
+// disagree counts a frame against every group but the one it joined (-1:
+// none), and rejects the groups it outnumbers by a quorum.
+func (g *Gate) disagree(joined int, reject func(Frame, Reason)) {
+	kept := g.groups[:0]
+	for i, c := range g.groups {
+		if i != joined {
+			c.against++
+		}
+		if c.against >= len(c.frames)+g.quorum {
+			for _, f := range c.frames {
+				reject(f, TSOutlier)
+			}
+			// The group the frame joined may move down: keep its index.
+			if i < joined {
+				joined--
+			}
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(g.groups[len(kept):])
+	g.groups = kept
+}
+
+// releaseReached admits, in arrival order, the groups that stream time has
+// brought within a horizon, moving stream time to the newest of them.
+func (g *Gate) releaseReached(pass func(Frame)) {
+	kept := g.groups[:0]
+	for _, c := range g.groups {
+		if c.hi > g.time+g.horizon {
+			kept = append(kept, c)
+			continue
+		}
+		g.time = max(g.time, c.hi)
+		for _, f := range c.frames {
+			pass(f)
+		}
+	}
+	clear(g.groups[len(kept):])
+	g.groups = kept
 }
 
 // anchor sets stream time to hi, the newest frame of the agreeing group, and
 // decides on every held frame: those up to hi+horizon pass, the rest are outliers.
 func (g *Gate) anchor(hi int64, pass func(Frame), reject func(Frame, Reason)) {
 	g.anchored, g.time = true, hi
-	held := g.held
-	g.held = nil
-	for _, f := range held {
+	start := g.start
+	g.start = nil
+	for _, f := range start {
 		if f.TS <= hi+g.horizon {
 			pass(f)
 		} else {
@@ -161,8 +217,8 @@ func (g *Gate) anchor(hi int64, pass func(Frame), reject func(Frame, Reason)) {
 // sparse the stream. It only runs before anchoring, on at most a few times
 // Quorum frames.
 func (g *Gate) bestCluster() (hi int64, n int) {
-	ts := make([]int64, len(g.held))
-	for i, f := range g.held {
+	ts := make([]int64, len(g.start))
+	for i, f := range g.start {
 		ts[i] = f.TS
 	}
 	slices.Sort(ts)

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
@@ -90,11 +91,29 @@ func TestGate(t *testing.T) {
 			wantHeld: 1,
 		},
 		{
-			name:         "two flips far apart: the second is rejected at once",
-			ts:           concat(run(gateT0, 10), []int64{gateT0 + flipFuture, gateT0 + 2*flipFuture}),
-			wantRejected: []int64{12},
+			name:     "two flips far apart are held apart",
+			ts:       concat(run(gateT0, 10), []int64{gateT0 + flipFuture, gateT0 + 2*flipFuture}),
+			wantTime: gateT0 + 9,
+			wantHeld: 2,
+		},
+		{
+			name: "flips beyond the groups held are rejected at once",
+			ts: concat(run(gateT0, 10), []int64{gateT0 + flipFuture, gateT0 + 2*flipFuture, gateT0 + 3*flipFuture,
+				gateT0 + 4*flipFuture, gateT0 + 5*flipFuture}),
+			wantRejected: []int64{15},
 			wantTime:     gateT0 + 9,
-			wantHeld:     1,
+			wantHeld:     maxCandidateGroups,
+		},
+		{
+			name:         "a jump while a flip is held loses no frame of the jump",
+			ts:           concat(run(gateT0, 10), []int64{gateT0 + 10 + flipFuture}, run(gateT0+7*86400, 3*gateQuorum)),
+			wantRejected: []int64{11},
+			wantTime:     gateT0 + 7*86400 + 3*gateQuorum - 1,
+		},
+		{
+			name:     "a jump releases a held group it reaches",
+			ts:       concat(run(gateT0, 10), []int64{gateT0 + 7*86400 + 1800}, run(gateT0+7*86400, gateQuorum)),
+			wantTime: gateT0 + 7*86400 + 1800,
 		},
 		{
 			name:     "a sparse stream catches up with a held frame",
@@ -317,5 +336,54 @@ func TestGateSparseStream(t *testing.T) {
 	}
 	if got, _ := g.Time(); got != ts[199] {
 		t.Fatalf("stream time %d, want %d", got, ts[199])
+	}
+}
+
+// TestGateStateRoundTrip: what the service writes to the changelog for a
+// gate restores it exactly, held groups and start frames included; version 2
+// records (one group) still load; a record cut anywhere is an error.
+func TestGateStateRoundTrip(t *testing.T) {
+	frame := func(ts int64, pos int64) Frame {
+		return Frame{TS: ts, Hash: uint64(pos) * 0x9e3779b97f4a7c15, Pos: pos, Raw: []byte(fmt.Sprintf(`{"uid":"u%d","ts":%d}`, pos, ts))}
+	}
+	anchored := &Gate{anchored: true, time: gateT0, groups: []candidateGroup{
+		{frames: []Frame{frame(gateT0+flipFuture, 7), frame(gateT0+flipFuture+1, 9)}, lo: gateT0 + flipFuture, hi: gateT0 + flipFuture + 1, against: 3},
+		{frames: []Frame{frame(gateT0+2*flipFuture, 8)}, lo: gateT0 + 2*flipFuture, hi: gateT0 + 2*flipFuture, against: 1},
+	}}
+	starting := &Gate{start: []Frame{frame(gateT0, 1), frame(gateT0+flipFuture, 2)}}
+	for _, tc := range []struct {
+		name string
+		g    *Gate
+		done bool
+	}{{"anchored with two groups", anchored, true}, {"before anchoring", starting, false}, {"empty", &Gate{anchored: true, time: 5}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := appendGateState(nil, tc.g, tc.done, 1234)
+			var got Gate
+			done, next, err := loadGateState(b, &got)
+			if err != nil || done != tc.done || next != 1234 {
+				t.Fatalf("loadGateState = %v, %d, %v; want %v, 1234", done, next, err, tc.done)
+			}
+			if fmt.Sprint(got.anchored, got.time, got.start, got.groups) != fmt.Sprint(tc.g.anchored, tc.g.time, tc.g.start, tc.g.groups) {
+				t.Fatalf("restored %+v\nwant     %+v", got, *tc.g)
+			}
+			for n := range len(b) {
+				if _, _, err := loadGateState(b[:n], new(Gate)); err == nil {
+					t.Fatalf("a record cut to %d of %d bytes loaded", n, len(b))
+				}
+			}
+		})
+	}
+
+	// Version 2: flags, time, lo, hi, against, next, then the held frames.
+	le := binary.LittleEndian
+	v2 := []byte{2, 1}
+	for _, v := range []int64{gateT0, gateT0 + flipFuture, gateT0 + flipFuture, 2, 99} {
+		v2 = le.AppendUint64(v2, uint64(v))
+	}
+	v2 = appendHeldFrames(v2, []Frame{frame(gateT0+flipFuture, 4)})
+	var got Gate
+	if _, next, err := loadGateState(v2, &got); err != nil || next != 99 || !got.anchored || got.time != gateT0 ||
+		len(got.groups) != 1 || got.groups[0].against != 2 || len(got.groups[0].frames) != 1 || got.groups[0].frames[0].Pos != 4 {
+		t.Fatalf("version 2 record: %+v, next %d, %v", got, next, err)
 	}
 }

@@ -107,8 +107,9 @@ func parseWindowRecordKey(key []byte) (Window, int64, error) {
 }
 
 // appendGateState encodes everything a Gate and its task need to resume:
-// version 2, flags (anchored, done), time, lo, hi, against, next offset, held
-// frames (ts, hash, pos, len, raw).
+// version 3, flags (anchored, done), time, next offset, the number of
+// groups, and each group: lo, hi, against, its frames (ts, hash, pos, len,
+// raw). Before anchoring, the start frames are one group.
 func appendGateState(dst []byte, g *Gate, done bool, next int64) []byte {
 	le := binary.LittleEndian
 	var flags byte
@@ -118,14 +119,29 @@ func appendGateState(dst []byte, g *Gate, done bool, next int64) []byte {
 	if done {
 		flags |= 2
 	}
-	dst = append(dst, 2, flags)
+	dst = append(dst, 3, flags)
 	dst = le.AppendUint64(dst, uint64(g.time))
-	dst = le.AppendUint64(dst, uint64(g.lo))
-	dst = le.AppendUint64(dst, uint64(g.hi))
-	dst = le.AppendUint64(dst, uint64(g.against))
 	dst = le.AppendUint64(dst, uint64(next))
-	dst = le.AppendUint32(dst, uint32(len(g.held)))
-	for _, f := range g.held {
+	groups := g.groups
+	if !g.anchored {
+		groups = []candidateGroup{{frames: g.start}}
+	}
+	dst = le.AppendUint32(dst, uint32(len(groups)))
+	for _, c := range groups {
+		dst = le.AppendUint64(dst, uint64(c.lo))
+		dst = le.AppendUint64(dst, uint64(c.hi))
+		dst = le.AppendUint64(dst, uint64(c.against))
+		dst = appendHeldFrames(dst, c.frames)
+	}
+	return dst
+}
+
+// appendHeldFrames encodes frames: their count, then each one's ts, hash,
+// pos, length and raw bytes.
+func appendHeldFrames(dst []byte, frames []Frame) []byte {
+	le := binary.LittleEndian
+	dst = le.AppendUint32(dst, uint32(len(frames)))
+	for _, f := range frames {
 		dst = le.AppendUint64(dst, uint64(f.TS))
 		dst = le.AppendUint64(dst, f.Hash)
 		dst = le.AppendUint64(dst, uint64(f.Pos))
@@ -137,37 +153,78 @@ func appendGateState(dst []byte, g *Gate, done bool, next int64) []byte {
 
 var errGateState = errors.New("gate state record is corrupt")
 
-// loadGateState restores g from appendGateState's bytes.
+// loadGateState restores g from appendGateState's bytes; it also reads
+// version 2, which held one group.
 func loadGateState(b []byte, g *Gate) (done bool, next int64, err error) {
 	le := binary.LittleEndian
-	if len(b) < 46 || b[0] != 2 {
+	g.start, g.groups = nil, nil
+	switch {
+	case len(b) >= 22 && b[0] == 3:
+		g.anchored, done = b[1]&1 != 0, b[1]&2 != 0
+		g.time = int64(le.Uint64(b[2:]))
+		next = int64(le.Uint64(b[10:]))
+		n := int(le.Uint32(b[18:]))
+		b = b[22:]
+		for range n {
+			if len(b) < 24 {
+				return false, 0, fmt.Errorf("%w: group cut short", errGateState)
+			}
+			c := candidateGroup{lo: int64(le.Uint64(b)), hi: int64(le.Uint64(b[8:])), against: int(le.Uint64(b[16:]))}
+			if c.frames, b, err = loadHeldFrames(b[24:]); err != nil {
+				return false, 0, err
+			}
+			g.groups = append(g.groups, c)
+		}
+	case len(b) >= 46 && b[0] == 2:
+		g.anchored, done = b[1]&1 != 0, b[1]&2 != 0
+		g.time = int64(le.Uint64(b[2:]))
+		c := candidateGroup{lo: int64(le.Uint64(b[10:])), hi: int64(le.Uint64(b[18:])), against: int(le.Uint64(b[26:]))}
+		next = int64(le.Uint64(b[34:]))
+		if c.frames, b, err = loadHeldFrames(b[42:]); err != nil {
+			return false, 0, err
+		}
+		if len(c.frames) > 0 {
+			g.groups = append(g.groups, c)
+		}
+	default:
 		return false, 0, fmt.Errorf("%w: %d bytes, version %d", errGateState, len(b), first(b))
 	}
-	g.anchored, done = b[1]&1 != 0, b[1]&2 != 0
-	g.time = int64(le.Uint64(b[2:]))
-	g.lo = int64(le.Uint64(b[10:]))
-	g.hi = int64(le.Uint64(b[18:]))
-	g.against = int(le.Uint64(b[26:]))
-	next = int64(le.Uint64(b[34:]))
-	n := int(le.Uint32(b[42:]))
-	b = b[46:]
-	g.held = g.held[:0]
+	if len(b) != 0 {
+		return false, 0, fmt.Errorf("%w: %d trailing bytes", errGateState, len(b))
+	}
+	if !g.anchored {
+		// Before anchoring every held frame is a start frame.
+		for _, c := range g.groups {
+			g.start = append(g.start, c.frames...)
+		}
+		g.groups = nil
+	}
+	return done, next, nil
+}
+
+// loadHeldFrames decodes appendHeldFrames' bytes at the start of b and
+// returns the rest.
+func loadHeldFrames(b []byte) ([]Frame, []byte, error) {
+	le := binary.LittleEndian
+	if len(b) < 4 {
+		return nil, nil, fmt.Errorf("%w: frame count cut short", errGateState)
+	}
+	n := int(le.Uint32(b))
+	b = b[4:]
+	var frames []Frame
 	for range n {
 		if len(b) < 28 {
-			return false, 0, fmt.Errorf("%w: held frame cut short", errGateState)
+			return nil, nil, fmt.Errorf("%w: held frame cut short", errGateState)
 		}
 		f := Frame{TS: int64(le.Uint64(b)), Hash: le.Uint64(b[8:]), Pos: int64(le.Uint64(b[16:]))}
 		l := int(le.Uint32(b[24:]))
 		b = b[28:]
 		if len(b) < l {
-			return false, 0, fmt.Errorf("%w: held frame cut short", errGateState)
+			return nil, nil, fmt.Errorf("%w: held frame cut short", errGateState)
 		}
 		f.Raw = append([]byte(nil), b[:l]...)
 		b = b[l:]
-		g.held = append(g.held, f)
+		frames = append(frames, f)
 	}
-	if len(b) != 0 {
-		return false, 0, fmt.Errorf("%w: %d trailing bytes", errGateState, len(b))
-	}
-	return done, next, nil
+	return frames, b, nil
 }
