@@ -1,44 +1,16 @@
 #include "textflag.h"
+#include "extract_amd64.h"
 
 // func classifyAVX512(line *byte, nblocks int, masks *blockMasks)
 //
 // One 64-byte load and seventeen byte compares into mask registers a block;
-// the masks are stored in blockMasks' field order (TestClassifyAVX512
+// the masks are stored in blockMasks' field order (TestClassifyAssembly
 // compares every field with classifySWAR).
 TEXT ·classifyAVX512(SB), NOSPLIT, $0-24
 	MOVQ line+0(FP), SI
 	MOVQ nblocks+8(FP), CX
 	MOVQ masks+16(FP), DI
-	MOVL $0x22, AX
-	VPBROADCASTB AX, Z16 // '"'
-	MOVL $0x5c, AX
-	VPBROADCASTB AX, Z17 // '\\'
-	MOVL $0x20, AX
-	VPBROADCASTB AX, Z18 // ' ', the first byte that is not a control byte, and the case bit
-	MOVL $0x7b, AX
-	VPBROADCASTB AX, Z19 // '{', and '[' with the case bit
-	MOVL $0x7d, AX
-	VPBROADCASTB AX, Z20 // '}', and ']' with the case bit
-	MOVL $0x3a, AX
-	VPBROADCASTB AX, Z21 // ':'
-	MOVL $0x2c, AX
-	VPBROADCASTB AX, Z22 // ','
-	MOVL $0x09, AX
-	VPBROADCASTB AX, Z23 // '\t'
-	MOVL $0x0a, AX
-	VPBROADCASTB AX, Z24 // '\n', and the number of digits
-	MOVL $0x0d, AX
-	VPBROADCASTB AX, Z25 // '\r'
-	MOVL $0x30, AX
-	VPBROADCASTB AX, Z26 // '0'
-	MOVL $0x2d, AX
-	VPBROADCASTB AX, Z27 // '-'
-	MOVL $0x2b, AX
-	VPBROADCASTB AX, Z28 // '+'
-	MOVL $0x2e, AX
-	VPBROADCASTB AX, Z29 // '.'
-	MOVL $0x65, AX
-	VPBROADCASTB AX, Z30 // 'e', and 'E' with the case bit
+	BYTE_CONSTANTS
 	TESTQ CX, CX
 	JEQ done
 

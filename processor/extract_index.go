@@ -214,40 +214,34 @@ func (x *Extractor) indexGo(line []byte) int {
 
 		bad |= doubledSeps(m, outside, &sepCarry)
 
-		// Token positions: eight unconditionally, then the rest.
-		t := m.bracket&outside | quote&inStr | start
-		cnt := bits.OnesCount64(t)
-		d := (*[8]int32)(toks[nt : nt+8])
-		for j := range d {
-			d[j] = i + int32(bits.TrailingZeros64(t))
-			t &= t - 1
-		}
-		for j := nt + 8; t != 0; j++ {
-			toks[j] = i + int32(bits.TrailingZeros64(t))
-			t &= t - 1
-		}
-		nt += cnt
-
-		// Escaped bytes to check later: '"' and '\\' need no check. Rarer
-		// than tokens, so four positions unconditionally.
-		e := esc &^ (m.quote | m.backslash)
-		cnt = bits.OnesCount64(e)
-		d4 := (*[4]int32)(escapes[ne : ne+4])
-		for j := range d4 {
-			d4[j] = i + int32(bits.TrailingZeros64(e))
-			e &= e - 1
-		}
-		for j := ne + 4; e != 0; j++ {
-			escapes[j] = i + int32(bits.TrailingZeros64(e))
-			e &= e - 1
-		}
-		ne += cnt
+		nt = appendPositions(toks, nt, i, m.bracket&outside|quote&inStr|start)
+		// Escaped bytes to check later: '"' and '\\' need no check.
+		ne = appendPositions(escapes, ne, i, esc&^(m.quote|m.backslash))
 	}
 	x.nt = nt
 	if bad != 0 || inString != 0 {
 		return -1
 	}
 	return ne
+}
+
+// appendPositions writes base plus the index of every bit of m to list from
+// list[n] on and returns the new length. The first eight are written
+// whatever m holds (the extra ones are garbage past the new length,
+// overwritten later), so that most blocks take no data-dependent branch;
+// list must have room for eight past the new length.
+func appendPositions(list []int32, n int, base int32, m uint64) int {
+	cnt := bits.OnesCount64(m)
+	d := (*[8]int32)(list[n : n+8])
+	for j := range d {
+		d[j] = base + int32(bits.TrailingZeros64(m))
+		m &= m - 1
+	}
+	for j := n + 8; m != 0; j++ {
+		list[j] = base + int32(bits.TrailingZeros64(m))
+		m &= m - 1
+	}
+	return n + cnt
 }
 
 // validEscapes reports whether every escape sequence at the positions of

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "extract_amd64.h"
 
 // func indexBlocksAVX512(line *byte, nblocks, base int, toks *int32, s *scanState) (nt int)
 //
@@ -7,13 +8,21 @@
 // classification in vector compares, the prefix xor as one carry-less
 // multiplication, the positions written with VPCOMPRESSB, and the escape
 // sequences checked with masks rather than listed. The carries
-// between blocks live in *s (scanState; TestScanStateLayout checks the
+// between blocks live in *s (scanState; TestAssemblyLayouts checks the
 // offsets), so that a call can go on where the previous one stopped.
 //
 // Registers: SI line, CX blocks left, R8 next token slot, R10 base, R11
 // bad; AX BX DX R13 R14 R15 scratch. Z15 the base broadcast, Z6..Z14 and
 // Z16..Z30 byte constants, Z31 the bytes 0..63,
 // X5 all ones (low quadword). K4 digit, K5 zero, K6 minus, K7 plus, K0 dot.
+// STORE_TOKENS widens the 16 compressed positions in lane LANE of Z2 to
+// dwords, adds the block's base and stores them at OFF(R8).
+#define STORE_TOKENS(LANE, OFF) \
+	VEXTRACTI32X4 LANE, Z2, X4 \
+	VPMOVZXBD X4, Z3 \
+	VPADDD Z15, Z3, Z3 \
+	VMOVDQU32 Z3, OFF(R8)
+
 TEXT ·indexBlocksAVX512(SB), NOSPLIT, $0-48
 	MOVQ line+0(FP), SI
 	MOVQ nblocks+8(FP), CX
@@ -22,36 +31,7 @@ TEXT ·indexBlocksAVX512(SB), NOSPLIT, $0-48
 	MOVQ s+32(FP), DI
 	MOVQ 0(DI), R11
 
-	MOVL $0x22, AX
-	VPBROADCASTB AX, Z16 // '"'
-	MOVL $0x5c, AX
-	VPBROADCASTB AX, Z17 // '\\'
-	MOVL $0x20, AX
-	VPBROADCASTB AX, Z18 // ' ', the first byte that is not a control byte, and the case bit
-	MOVL $0x7b, AX
-	VPBROADCASTB AX, Z19 // '{', and '[' with the case bit
-	MOVL $0x7d, AX
-	VPBROADCASTB AX, Z20 // '}', and ']' with the case bit
-	MOVL $0x3a, AX
-	VPBROADCASTB AX, Z21 // ':'
-	MOVL $0x2c, AX
-	VPBROADCASTB AX, Z22 // ','
-	MOVL $0x09, AX
-	VPBROADCASTB AX, Z23 // '\t'
-	MOVL $0x0a, AX
-	VPBROADCASTB AX, Z24 // '\n', and the number of digits
-	MOVL $0x0d, AX
-	VPBROADCASTB AX, Z25 // '\r'
-	MOVL $0x30, AX
-	VPBROADCASTB AX, Z26 // '0'
-	MOVL $0x2d, AX
-	VPBROADCASTB AX, Z27 // '-'
-	MOVL $0x2b, AX
-	VPBROADCASTB AX, Z28 // '+'
-	MOVL $0x2e, AX
-	VPBROADCASTB AX, Z29 // '.'
-	MOVL $0x65, AX
-	VPBROADCASTB AX, Z30 // 'e', and 'E' with the case bit
+	BYTE_CONSTANTS
 	MOVL $0x2f, AX
 	VPBROADCASTB AX, Z6 // '/'
 	MOVL $0x62, AX
@@ -359,22 +339,14 @@ done:
 	RET
 
 tokensMore:
-	VEXTRACTI32X4 $1, Z2, X4
-	VPMOVZXBD X4, Z3
-	VPADDD Z15, Z3, Z3
-	VMOVDQU32 Z3, 64(R8)
+	// More than 16 tokens: the next 16-byte groups of Z2.
+	STORE_TOKENS($1, 64)
 	CMPQ BX, $32
 	JLE tokensDone
-	VEXTRACTI32X4 $2, Z2, X4
-	VPMOVZXBD X4, Z3
-	VPADDD Z15, Z3, Z3
-	VMOVDQU32 Z3, 128(R8)
+	STORE_TOKENS($2, 128)
 	CMPQ BX, $48
 	JLE tokensDone
-	VEXTRACTI32X4 $3, Z2, X4
-	VPMOVZXBD X4, Z3
-	VPADDD Z15, Z3, Z3
-	VMOVDQU32 Z3, 192(R8)
+	STORE_TOKENS($3, 192)
 	JMP tokensDone
 
 DATA ·iota64+0(SB)/8, $0x0706050403020100

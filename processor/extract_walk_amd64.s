@@ -5,7 +5,7 @@
 // Registers: SI line, DI toks, R10 nt, R8 marks, R9 t, AX i, BX kinds,
 // DX depth, R11 prev,
 // R12 bad, R14 nm; CX, R13 and R15 are scratch. The offsets are those of
-// walkTables' fields (TestWalkTablesLayout checks them).
+// walkTables' fields (TestAssemblyLayouts checks them).
 TEXT ·walkTokensAsm(SB), NOSPLIT, $0-64
 	MOVQ line+0(FP), SI
 	MOVQ toks+8(FP), DI
