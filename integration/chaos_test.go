@@ -260,9 +260,9 @@ func TestChaosMidYear(t *testing.T) {
 		if rel > worst {
 			worst, worstKey = rel, k
 		}
-		if rel > 6*g.ErrorBound {
+		if rel > 6*g.Bound() {
 			t.Errorf("%s: estimate %d for %d distinct users is off by %.2f%%, beyond 6 × error bound %.2f%%",
-				k, g.Uniques, w.uniques, 100*rel, 100*g.ErrorBound)
+				k, g.Uniques, w.uniques, 100*rel, 100*g.Bound())
 		}
 	}
 	t.Logf("%d windows identical to the uninterrupted run; worst sketch error %.3f%% (%s)", len(refFinals)-differ, 100*worst, worstKey)

@@ -17,13 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
-
+	"github.com/headcount/headcount/internal/contracttest"
 	"github.com/headcount/headcount/processor"
 	"github.com/headcount/headcount/processor/framegen"
 	"github.com/headcount/headcount/state"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // headcountBin is the binary under test, built once by TestMain into
@@ -159,18 +159,10 @@ func (d *dataset) countWindows(windows []string, keep func(i int) bool) map[stri
 
 // result is one record of a results topic, decoded by the contract.
 type result struct {
-	key        string
-	Window     string  `json:"window"`
-	Start      int64   `json:"start"`
-	End        int64   `json:"end"`
-	Uniques    uint64  `json:"uniques"`
-	Frames     uint64  `json:"frames"`
-	Late       uint64  `json:"late"`
-	Status     string  `json:"status"`
-	Exact      bool    `json:"exact"`
-	ErrorBound float64 `json:"error_bound"`
-	partition  int32
-	offset     int64
+	contracttest.Result
+	key       string
+	partition int32
+	offset    int64
 }
 
 // where says which record held r, "partition/offset".
@@ -182,10 +174,11 @@ func parseResults(t testing.TB, keys, values [][]byte) []result {
 	t.Helper()
 	out := make([]result, 0, len(values))
 	for i, v := range values {
-		var r result
-		if err := json.Unmarshal(v, &r); err != nil {
-			t.Fatalf("result %q: %v", v, err)
+		c, err := contracttest.DecodeResult(v)
+		if err != nil {
+			t.Fatal(err)
 		}
+		r := result{Result: c}
 		if keys != nil {
 			r.key = string(keys[i])
 		}

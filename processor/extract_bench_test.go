@@ -2,6 +2,7 @@ package processor
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 
@@ -25,18 +26,36 @@ func benchFrames(b *testing.B) (frames [][]byte, bytesPerFrame int64) {
 func BenchmarkExtract(b *testing.B) {
 	frames, size := benchFrames(b)
 	var x Extractor
+	eachFrame(b, len(frames), size, func(i int) error {
+		_, _, r := x.Extract(frames[i])
+		return acceptedOrError(r)
+	})
+}
+
+// eachFrame runs op on frame 0, 1, ... of n in turn, one frame an op, and
+// reports frames/s; an error from op fails the benchmark.
+func eachFrame(b *testing.B, n int, size int64, op func(i int) error) {
+	b.Helper()
 	b.SetBytes(size)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, _, r := x.Extract(frames[i]); r != Accepted {
-			b.Fatalf("frame %d: %v", i, r)
+		if err := op(i); err != nil {
+			b.Fatalf("frame %d: %v", i, err)
 		}
-		if i++; i == len(frames) {
+		if i++; i == n {
 			i = 0
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// acceptedOrError is nil for Accepted, else r as an error.
+func acceptedOrError(r Reason) error {
+	if r != Accepted {
+		return errors.New(r.String())
+	}
+	return nil
 }
 
 // BenchmarkEncodingJSON does the same job with the standard library, the way
@@ -46,18 +65,10 @@ func BenchmarkExtract(b *testing.B) {
 // keys case-insensitively, and framegen's frames carry "UID" and "Ts" decoys.
 func BenchmarkEncodingJSON(b *testing.B) {
 	frames, size := benchFrames(b)
-	b.SetBytes(size)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, _, r := refExtract(frames[i]); r != Accepted {
-			b.Fatalf("frame %d: %v", i, r)
-		}
-		if i++; i == len(frames) {
-			i = 0
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+	eachFrame(b, len(frames), size, func(i int) error {
+		_, _, r := refExtract(frames[i])
+		return acceptedOrError(r)
+	})
 }
 
 // BenchmarkEncodingJSONStruct is the cheapest full validation encoding/json
@@ -65,28 +76,19 @@ func BenchmarkEncodingJSON(b *testing.B) {
 // fool it), only the standard library's best speed on these frames.
 func BenchmarkEncodingJSONStruct(b *testing.B) {
 	frames, size := benchFrames(b)
-	b.SetBytes(size)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
+	eachFrame(b, len(frames), size, func(i int) error {
 		var v struct {
 			UID json.RawMessage `json:"uid"` // raw: a decoy "UID" may be a number
 			TS  json.RawMessage `json:"ts"`
 		}
-		if err := json.Unmarshal(frames[i], &v); err != nil {
-			b.Fatalf("frame %d: %v", i, err)
-		}
-		if i++; i == len(frames) {
-			i = 0
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+		return json.Unmarshal(frames[i], &v)
+	})
 }
 
 // BenchmarkExtractStages splits BenchmarkExtract into its two stages, on the
-// same frames: stage 1 (index: classification, escapes, the list of quotes)
-// and stage 2 (walk, over a line indexed before the timer runs, so each op
-// indexes the frame untimed first).
+// same frames: stage 1 (index: classification, strings, numbers, escapes,
+// the token list) and stage 2 (walk, over tokens listed before the timer
+// runs and copied back for each op).
 func BenchmarkExtractStages(b *testing.B) {
 	frames, size := benchFrames(b)
 	for i, f := range frames {
@@ -94,16 +96,12 @@ func BenchmarkExtractStages(b *testing.B) {
 	}
 	b.Run("index", func(b *testing.B) {
 		var x Extractor
-		b.SetBytes(size)
-		i := 0
-		for b.Loop() {
+		eachFrame(b, len(frames), size, func(i int) error {
 			if !x.index(frames[i]) {
-				b.Fatalf("frame %d: index failed", i)
+				return errors.New("index failed")
 			}
-			if i++; i == len(frames) {
-				i = 0
-			}
-		}
+			return nil
+		})
 	})
 	b.Run("walk", func(b *testing.B) {
 		// One Extractor a frame would not stay in cache: index each frame
@@ -114,17 +112,13 @@ func BenchmarkExtractStages(b *testing.B) {
 			x.index(f)
 			toks[i] = slices.Clone(x.toks[:x.nt])
 		}
-		b.SetBytes(size)
-		i := 0
-		for b.Loop() {
+		eachFrame(b, len(frames), size, func(i int) error {
 			x.nt = copy(x.toks, toks[i])
 			if _, _, ok, _ := x.walk(frames[i]); !ok {
-				b.Fatalf("frame %d: walk failed", i)
+				return errors.New("walk failed")
 			}
-			if i++; i == len(frames) {
-				i = 0
-			}
-		}
+			return nil
+		})
 	})
 }
 
@@ -135,16 +129,9 @@ func BenchmarkExtractStages(b *testing.B) {
 // machine; this works everywhere).
 func BenchmarkExtractFewFrames(b *testing.B) {
 	frames, size := benchFrames(b)
-	frames = frames[:32]
 	var x Extractor
-	b.SetBytes(size)
-	i := 0
-	for b.Loop() {
-		if _, _, r := x.Extract(frames[i]); r != Accepted {
-			b.Fatalf("frame %d: %v", i, r)
-		}
-		if i++; i == len(frames) {
-			i = 0
-		}
-	}
+	eachFrame(b, 32, size, func(i int) error {
+		_, _, r := x.Extract(frames[i])
+		return acceptedOrError(r)
+	})
 }

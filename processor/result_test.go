@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/headcount/headcount/internal/contracttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -59,21 +61,9 @@ func TestResultJSONGolden(t *testing.T) {
 func TestResultJSONContract(t *testing.T) {
 	for _, r := range goldenResults {
 		b := r.AppendJSON(nil)
-		var got struct {
-			Window     string   `json:"window"`
-			Start      int64    `json:"start"`
-			End        int64    `json:"end"`
-			Uniques    uint64   `json:"uniques"`
-			Frames     uint64   `json:"frames"`
-			Late       uint64   `json:"late"`
-			Status     string   `json:"status"`
-			Exact      bool     `json:"exact"`
-			ErrorBound *float64 `json:"error_bound"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&got); err != nil {
-			t.Errorf("%s: %v", b, err)
+		got, err := contracttest.DecodeResult(b)
+		if err != nil {
+			t.Error(err)
 			continue
 		}
 		var fields map[string]json.RawMessage

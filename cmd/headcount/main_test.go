@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/headcount/headcount/internal/contracttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -76,28 +77,16 @@ func writeFile(t *testing.T, name string, data []byte) string {
 }
 
 // result is a result line as the contract describes it.
-type result struct {
-	Window     string   `json:"window"`
-	Start      int64    `json:"start"`
-	End        int64    `json:"end"`
-	Uniques    uint64   `json:"uniques"`
-	Frames     uint64   `json:"frames"`
-	Late       uint64   `json:"late"`
-	Status     string   `json:"status"`
-	Exact      bool     `json:"exact"`
-	ErrorBound *float64 `json:"error_bound"`
-}
+type result = contracttest.Result
 
 // parseResults decodes every stdout line strictly.
 func parseResults(t *testing.T, stdout string) []result {
 	t.Helper()
 	var rs []result
 	for l := range strings.Lines(stdout) {
-		dec := json.NewDecoder(strings.NewReader(l))
-		dec.DisallowUnknownFields()
-		var r result
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("result line %q: %v", l, err)
+		r, err := contracttest.DecodeResult([]byte(l))
+		if err != nil {
+			t.Fatal(err)
 		}
 		if r.End <= r.Start || r.Frames == 0 || r.Uniques == 0 || !slices.Contains([]string{"early", "final", "revised"}, r.Status) {
 			t.Errorf("implausible result %s", l)
