@@ -36,7 +36,7 @@ func BenchmarkServiceTasks(b *testing.B) {
 			in.process(l, int64(i), now)
 		}
 		for _, k := range in.order {
-			if err := win.process(windowRecordKey(nil, k.w, k.start), in.batches[k]); err != nil {
+			if err := win.process(windowRecordKey(nil, k.w, k.start), in.batches[k], 0); err != nil {
 				b.Fatal(err)
 			}
 		}

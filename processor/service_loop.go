@@ -179,7 +179,7 @@ func (s *Service) process(fs kgo.Fetches) (err error) {
 			return
 		}
 		if t := s.windows[r.Partition]; t != nil {
-			if perr := t.process(r.Key, r.Value); perr != nil {
+			if perr := t.process(r.Key, r.Value, r.Offset); perr != nil {
 				err = fmt.Errorf("repartition record %d/%d: %w", r.Partition, r.Offset, perr)
 			}
 		}
@@ -244,6 +244,11 @@ func (s *Service) collect(now time.Time, early bool, out []*kgo.Record, results 
 			out = append(out, &kgo.Record{Topic: t.Results, Partition: partitionOf(key, s.results), Key: key, Value: res.AppendJSON(nil)})
 		}
 		results = append(results, wt.results...)
+		for _, rj := range wt.rejects {
+			rec := DeadLetter(t.Rejects, rj.raw, rj.reason, t.Repartition, r, rj.offset)
+			rec.Partition = r % s.rejects
+			out = append(out, rec)
+		}
 	}
 	return out, results
 }

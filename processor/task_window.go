@@ -26,6 +26,7 @@ type windowTask struct {
 	tombstones [][]byte
 	dirty      bool // marks changed: write them to the changelog
 	dropped    uint64
+	rejects    []rejected // dead letters for the frames dropped as too late
 }
 
 func newWindowTask(r int32, cfg *serviceConfig) *windowTask {
@@ -40,8 +41,8 @@ func newWindowTask(r int32, cfg *serviceConfig) *windowTask {
 	return t
 }
 
-// process handles one repartition record.
-func (t *windowTask) process(key, value []byte) error {
+// process handles one repartition record, at offset of its partition.
+func (t *windowTask) process(key, value []byte, offset int64) error {
 	if p, ok := parsePartitionKey(key, "wm:"); ok {
 		pr, err := parseProgress(value)
 		if err != nil {
@@ -63,13 +64,22 @@ func (t *windowTask) process(key, value []byte) error {
 		return fmt.Errorf("window record %s: %d bytes is not a list of hashes", key, len(value))
 	}
 	for p := value; len(p) >= 8; p = p[8:] {
-		if t.store.AddTo(w, start, binary.LittleEndian.Uint64(p)) != Accepted {
+		if h := binary.LittleEndian.Uint64(p); t.store.AddTo(w, start, h) != Accepted {
 			// Only when an idle input partition woke up with frames older than
-			// what the others already closed: counted, never silently.
+			// what the others already closed: counted and dead-lettered, never
+			// silently. The frame's bytes stayed with the input task; the
+			// dead letter says what this stage knows of it.
 			t.dropped++
+			t.rejects = append(t.rejects, rejected{raw: lateHash(w, start, h), reason: TooLate, offset: offset})
 		}
 	}
 	return nil
+}
+
+// lateHash is the dead letter of a frame the window task dropped as too
+// late: {"window":"minute","start":1468244340,"uid_hash":"89abcdef01234567"}.
+func lateHash(w Window, start int64, hash uint64) []byte {
+	return fmt.Appendf(nil, `{"window":%q,"start":%d,"uid_hash":"%016x"}`, w.String(), start, hash)
 }
 
 // streamTime is the service's watermark for this task: the least stream time
@@ -167,6 +177,7 @@ func (t *windowTask) reset() {
 	t.tombstones = t.tombstones[:0]
 	t.dirty = false
 	t.dropped = 0
+	t.rejects = t.rejects[:0]
 }
 
 // finalFlag marks a window's changelog record: its final result was published.
