@@ -225,6 +225,8 @@ func walkTokensGo(line []byte, toks, marks []int32, t *walkTables) (bad, depth, 
 			sep = int(t.sep[line[lastNonSpace(line, p-1)]])
 		}
 		s := stepIndex(int(kinds&1), int(t.class[line[p]]), sep)
+		// Outside depths 1 to maxWalkDepth (64), depth-1 has bits above the
+		// sixth: shifted to bit 1 and up, as the assembly does.
 		bad |= int(t.illegal[prev<<6|s]) | int(uint32(depth-1)>>6)<<1
 
 		// Brackets: an opening one pushes its kind, a closing one pops.
