@@ -19,8 +19,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/headcount/headcount/processor"
 )
 
 // The chaos suite's driver: seeded randomness, following a child's log as
@@ -539,23 +537,6 @@ func chaosArgs(seeds []string, app, input, instance string, extra ...string) []s
 	args := []string{"run", "--brokers", strings.Join(seeds, ","), "--app", app, "--input", input,
 		"--instance", instance, "--early", "0", "--log-level", "debug"}
 	return append(args, extra...)
-}
-
-// appFor returns a new app (its topics deleted when the test ends) that
-// reads an existing input topic.
-func appFor(t testing.TB, adm *kadm.Client, input string) (string, processor.Topics) {
-	t.Helper()
-	app := UniqueName(t, "app")
-	topics := processor.TopicNames(app, input, "", "")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adm.DeleteTopics(ctx, topics.Results, topics.Rejects, topics.Changelog, topics.Repartition); err != nil {
-			t.Logf("delete topics of %s: %v", app, err)
-		}
-		_, _ = adm.DeleteGroup(ctx, app)
-	})
-	return app, topics
 }
 
 // allWindows are the contract's windows.

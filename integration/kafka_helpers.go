@@ -107,6 +107,25 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 	}
 }
 
+// EndOffsets returns the end of every partition of topic as a reader with
+// the given isolation sees it: the last stable offset for read_committed,
+// the high watermark otherwise.
+func EndOffsets(t testing.TB, ctx context.Context, adm *kadm.Client, topic string, isolation kgo.IsolationLevel) kadm.ListedOffsets {
+	t.Helper()
+	list := adm.ListEndOffsets
+	if isolation == kgo.ReadCommitted() {
+		list = adm.ListCommittedOffsets
+	}
+	ends, err := list(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	return ends
+}
+
 // ReadAll reads partition 0 of topic from its start up to its end at the time of
 // the call (the last stable offset for read_committed, the high watermark
 // otherwise) and returns its data records in order.
@@ -127,18 +146,7 @@ func ReadAll(t testing.TB, seeds []string, topic string, isolation kgo.Isolation
 		t.Fatalf("kafka client: %v", err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	list := adm.ListEndOffsets
-	if isolation == kgo.ReadCommitted() {
-		list = adm.ListCommittedOffsets
-	}
-	ends, err := list(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		t.Fatalf("end offset of %s: %v", topic, err)
-	}
+	ends := EndOffsets(t, ctx, kadm.NewClient(cl), topic, isolation)
 	end, _ := ends.Lookup(topic, 0)
 	var out []*kgo.Record
 	for pos := int64(0); pos < end.Offset; {

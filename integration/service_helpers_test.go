@@ -291,17 +291,7 @@ func readTopic(t testing.TB, seeds []string, topic string, isolation kgo.Isolati
 			return len(openTransactions(t, adm, topic)) == 0
 		})
 	}
-	list := adm.ListEndOffsets
-	if isolation == kgo.ReadCommitted() {
-		list = adm.ListCommittedOffsets
-	}
-	ends, err := list(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		t.Fatalf("end offsets of %s: %v", topic, err)
-	}
+	ends := EndOffsets(t, ctx, adm, topic, isolation)
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err == nil {
 		err = starts.Error()
@@ -612,8 +602,14 @@ func (d *dataset) hashesOf(keep func(i int) bool) map[string][]uint64 {
 // the given partition count; the test deletes them all when it ends.
 func newApp(t testing.TB, seeds []string, adm *kadm.Client, inputPartitions int32) (string, processor.Topics) {
 	t.Helper()
+	return appFor(t, adm, NewTopic(t, adm, "frames", inputPartitions, nil))
+}
+
+// appFor returns a new app (its topics and group deleted when the test
+// ends) that reads an existing input topic.
+func appFor(t testing.TB, adm *kadm.Client, input string) (string, processor.Topics) {
+	t.Helper()
 	app := UniqueName(t, "app")
-	input := NewTopic(t, adm, "frames", inputPartitions, nil)
 	topics := processor.TopicNames(app, input, "", "")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
