@@ -119,8 +119,7 @@ func (g *Gate) Admit(f Frame, pass func(Frame), reject func(Frame, Reason)) {
 	default:
 		reject(f, TSOutlier)
 	}
-	g.disagree(joined, reject)
-	if joined < 0 || joined >= len(g.groups) {
+	if joined = g.disagree(joined, reject); joined < 0 {
 		return
 	}
 	if c := &g.groups[joined]; len(c.frames) >= g.quorum && c.against < len(c.frames) {
@@ -155,8 +154,10 @@ func held(f Frame) Frame {
 }
 
 // disagree counts a frame against every group but the one it joined (-1:
-// none), and rejects the groups it outnumbers by a quorum.
-func (g *Gate) disagree(joined int, reject func(Frame, Reason)) {
+// none), and rejects the groups it outnumbers by a quorum. It returns the
+// joined group's index after those are gone (-1 if none was joined).
+func (g *Gate) disagree(joined int, reject func(Frame, Reason)) int {
+	at := -1
 	kept := g.groups[:0]
 	for i, c := range g.groups {
 		if i != joined {
@@ -166,16 +167,16 @@ func (g *Gate) disagree(joined int, reject func(Frame, Reason)) {
 			for _, f := range c.frames {
 				reject(f, TSOutlier)
 			}
-			// The group the frame joined may move down: keep its index.
-			if i < joined {
-				joined--
-			}
 			continue
+		}
+		if i == joined {
+			at = len(kept)
 		}
 		kept = append(kept, c)
 	}
 	clear(g.groups[len(kept):])
 	g.groups = kept
+	return at
 }
 
 // releaseReached admits, in arrival order, the groups that stream time has

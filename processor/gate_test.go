@@ -111,6 +111,15 @@ func TestGate(t *testing.T) {
 			wantTime:     gateT0 + 7*86400 + 3*gateQuorum - 1,
 		},
 		{
+			// The jump's quorum-th frame is also the one that outnumbers the
+			// flip held before it: the flip's group goes, the jump's moves
+			// down a place, and must still be released by that frame.
+			name:         "a jump reaches its quorum as the flip before it is dropped",
+			ts:           concat(run(gateT0, 10), []int64{gateT0 + 10 + flipFuture, gateT0 + 10}, run(gateT0+7*86400, gateQuorum)),
+			wantRejected: []int64{11},
+			wantTime:     gateT0 + 7*86400 + gateQuorum - 1,
+		},
+		{
 			name:     "a jump releases a held group it reaches",
 			ts:       concat(run(gateT0, 10), []int64{gateT0 + 7*86400 + 1800}, run(gateT0+7*86400, gateQuorum)),
 			wantTime: gateT0 + 7*86400 + 1800,
