@@ -65,13 +65,6 @@ func (x *Extractor) Extract(line []byte) (uid []byte, ts int64, r Reason) {
 	if n < 2 || line[0] != '{' || line[n-1] != '}' || n > maxLine {
 		return nil, 0, Malformed
 	}
-	if n < 4 {
-		// "{}" or "{ }": too short for stage 2's four-byte reads.
-		if n == 3 && !isJSONSpace(line[1]) {
-			return nil, 0, Malformed
-		}
-		return nil, 0, MissingUID
-	}
 	if !x.index(line) {
 		return nil, 0, Malformed
 	}
