@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headcount/headcount/processor"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -330,6 +331,18 @@ type member struct {
 	all     []*logTail
 	crashes []crash
 	recs    []recovery
+}
+
+// streamToMember starts one member of a new app over a 3-partition input
+// (minute and hour windows), waits for its partitions, then streams d into
+// the input at rate frames a second.
+func streamToMember(t *testing.T, rng *rand.Rand, seeds []string, adm *kadm.Client, d *dataset, rate int) (string, processor.Topics, *member, *load) {
+	t.Helper()
+	app, topics := newApp(t, seeds, adm, 3)
+	m := newMember(t, rng, adm, app, "a", chaosArgs(seeds, app, topics.Input, "a", "--windows", "minute,hour"))
+	m.start()
+	m.waitAssigned(time.Minute)
+	return app, topics, m, startLoad(t, seeds, topics.Input, d, rate)
 }
 
 func newMember(t *testing.T, rng *rand.Rand, adm *kadm.Client, app, name string, args []string) *member {

@@ -59,11 +59,7 @@ func TestChaosKillStorm(t *testing.T) {
 		d, kills, rate = newDataset(t, t.TempDir(), stormFull), 24, 8000
 	}
 	want := d.finals(nil)
-	app, topics := newApp(t, seeds, adm, 3)
-	m := newMember(t, rng, adm, app, "a", chaosArgs(seeds, app, topics.Input, "a", "--windows", "minute,hour"))
-	m.start()
-	m.waitAssigned(time.Minute)
-	ld := startLoad(t, seeds, topics.Input, d, rate)
+	app, topics, m, ld := streamToMember(t, rng, seeds, adm, d, rate)
 	began := time.Now()
 
 	// Kill moments come in shuffled rounds of every kind; the storm lasts at
@@ -305,11 +301,7 @@ func brokerOutage(t *testing.T, seeds []string, rate int, outage func(m *member,
 	adm := NewAdmin(t, seeds)
 	d := streamData(t)
 	want := d.finals(nil)
-	app, topics := newApp(t, seeds, adm, 3)
-	m := newMember(t, rng, adm, app, "a", chaosArgs(seeds, app, topics.Input, "a", "--windows", "minute,hour"))
-	m.start()
-	m.waitAssigned(time.Minute)
-	ld := startLoad(t, seeds, topics.Input, d, rate)
+	app, topics, m, ld := streamToMember(t, rng, seeds, adm, d, rate)
 	waitConsumed(t, adm, app, topics.Input, int64(len(d.lines))/5, time.Minute)
 
 	m.log.poll()
